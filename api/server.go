@@ -1,0 +1,111 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/google/uuid"
+	"github.com/ipfs/go-cid"
+
+	"github.com/rumor-sync/rumor/crdt"
+	"github.com/rumor-sync/rumor/event"
+	"github.com/rumor-sync/rumor/store"
+)
+
+// EventStore is what the API needs of the event store. *store.Store
+// implements it; every method is safe for concurrent use.
+type EventStore interface {
+	// Ingest durably stores inputs as new local events, all or nothing.
+	Ingest(ctx context.Context, inputs []event.Input) ([]store.Ack, error)
+	// GetByID returns one event or an error wrapping store.ErrNotFound.
+	GetByID(id uuid.UUID) (*event.Event, error)
+	// Scan calls fn for each matching event in (device, seq) order.
+	Scan(q store.Query, fn func(*event.Event) error) error
+	// Summary returns counts, version vector and digest without scanning.
+	Summary() store.Summary
+	// Aggregates returns the aggregates of one window kind in [from, to).
+	Aggregates(typ string, w crdt.Window, from, to int64) ([]store.AggRow, error)
+}
+
+// BlobStore is what the API needs of the blob store. *cas.Store implements it.
+type BlobStore interface {
+	// Put streams r into the store, failing past limit bytes.
+	Put(ctx context.Context, r io.Reader, limit int64) (cid.Cid, int64, error)
+	// Open streams a stored blob, verifying it as it is read.
+	Open(ctx context.Context, c cid.Cid) (io.ReadCloser, int64, error)
+}
+
+// Peer is one entry of the status's peer list.
+type Peer struct {
+	ID        string   `json:"id"`
+	Addrs     []string `json:"addrs"`
+	Connected bool     `json:"connected"`
+	LastSeen  string   `json:"last_seen,omitempty"`
+}
+
+// Info is the node identity and network state the status shows.
+type Info struct {
+	DeviceID string
+	Role     string
+	Addrs    []string
+	Peers    []Peer
+}
+
+// Config configures a Server.
+type Config struct {
+	Events  EventStore   // required
+	Blobs   BlobStore    // required
+	Info    func() Info  // required: the node's identity and network state
+	MaxBody int64        // largest request body in bytes, blobs excepted
+	MaxBlob int64        // largest blob in bytes
+	Logger  *slog.Logger // default slog.Default()
+}
+
+// Server serves the API.
+type Server struct {
+	cfg Config
+	mux *http.ServeMux
+}
+
+// New returns a server for cfg.
+func New(cfg Config) (*Server, error) {
+	if cfg.Events == nil || cfg.Blobs == nil || cfg.Info == nil {
+		return nil, errors.New("api: Events, Blobs and Info are required")
+	}
+	if cfg.MaxBody <= 0 || cfg.MaxBlob <= 0 {
+		return nil, errors.New("api: MaxBody and MaxBlob must be positive")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	s.routes()
+	return s, nil
+}
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("POST /v1/events", s.postEvents)
+	s.mux.HandleFunc("GET /v1/events", s.listEvents)
+	s.mux.HandleFunc("GET /v1/events/{id}", s.getEvent)
+	s.mux.HandleFunc("GET /v1/status", s.status)
+	s.mux.HandleFunc("GET /v1/aggregates", s.aggregates)
+	s.mux.HandleFunc("POST /v1/blobs", s.postBlob)
+	s.mux.HandleFunc("GET /v1/blobs/{cid}", s.getBlob)
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
+	})
+}
+
+// Handle registers an extra handler (the dashboard, metrics) on the mux.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mux.ServeHTTP(&jsonErrors{ResponseWriter: w}, r)
+}

@@ -1,0 +1,72 @@
+// Package cas is rumor's content-addressed blob store, kept in the node's
+// badger database.
+//
+// # Identity
+//
+// A blob is named by its CID. A blob of at most ChunkSize bytes (including the
+// empty blob) is a single raw block: CIDv1, raw codec (0x55), sha2-256, written
+// in base32 lower case ("bafkrei…"). That is the CID IPFS gives a raw leaf, so
+// small blobs interoperate with IPFS as they are. A larger blob is cut into
+// raw blocks of exactly ChunkSize bytes (the last one holds the remaining
+// 1..ChunkSize bytes) and named by a root block: CIDv1, dag-cbor codec (0x71),
+// sha2-256 ("bafyrei…"). Every byte string therefore has exactly one CID, and
+// identical bytes (whole blobs or single chunks) are stored once.
+//
+// # Root block format
+//
+// The root block is the deterministic (canonical) dag-cbor encoding of the map
+// {"size": N, "chunks": [c0, c1, …]}:
+//
+//	a2                         map of 2 pairs, keys in dag-cbor order (length first)
+//	64 73 69 7a 65             "size"
+//	<uint N>                   logical blob size, minimal-length CBOR unsigned integer
+//	66 63 68 75 6e 6b 73       "chunks"
+//	<array header n>           minimal-length CBOR array header
+//	n × (d8 2a 58 25 00 <cid>) tag 42, 37-byte string: 0x00 + 36-byte binary raw CIDv1
+//
+// The decoder accepts nothing else: the size must satisfy
+// ChunkSize < N <= MaxSize, n must equal ceil(N/ChunkSize), every link must be
+// a raw sha2-256 CIDv1, the block must be at most MaxRootSize bytes, and there
+// must be no trailing bytes. Decoding and re-encoding an accepted block yields
+// the same bytes.
+//
+// # Storage
+//
+// The Store shares a *badger.DB with the rest of the node; all its keys live
+// under the caller's prefix P:
+//
+//	P 'b' <cid bytes>  a block (raw chunk or root block), exactly as hashed
+//	P 'r' <cid bytes>  reference record of a raw block: a flag byte (bit 0: stored
+//	                   as a blob of its own) and a uvarint count of the stored
+//	                   roots that link to it
+//	P 's' <cid bytes>  logical size of a root, 8 bytes big endian (O(1) Stat)
+//	P 'n'              total bytes of all stored blocks, 8 bytes big endian
+//
+// Every write is one badger transaction that keeps blocks, references and the
+// byte counter consistent. A raw block is removed when it is neither a blob of
+// its own nor linked from a stored root.
+//
+// # Lifecycle
+//
+//	s, err := cas.New(db, []byte("blob/"))
+//	c, n, err := s.Put(ctx, r, 64<<20)     // stream in, at most 64 MiB
+//	rc, n, err := s.Open(ctx, c)           // stream out, every chunk verified
+//	defer rc.Close()
+//	err = s.Delete(c)
+//
+// Exchanging a blob with a peer uses blocks: the receiver asks Missing(c)
+// (first the root, then its absent chunks), the sender answers with GetBlock,
+// the receiver stores each with PutBlock, which verifies it. PutBlock also
+// repairs a block stored corrupt. Reads verify every block against its CID and
+// report ErrCorrupt on a mismatch.
+//
+// Put writes each chunk as it is read, so at most about one ChunkSize of the
+// input is buffered. If Put fails (read error, cancelled context, limit
+// exceeded) no root is written and the chunks it wrote that nothing else
+// references are removed before it returns. Only a crash in the middle of a
+// Put can leave unreferenced chunks behind; they are invisible (no CID names
+// them as a blob), counted by Bytes, and removed by GC.
+//
+// One Store must own a prefix: two Stores on the same prefix (in one process
+// or two) would corrupt each other's reference counts.
+package cas

@@ -1,0 +1,132 @@
+package cas
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/ipfs/go-cid"
+)
+
+// ref is the reference record of a raw block.
+type ref struct {
+	pinned bool   // stored as a blob of its own (Put or PutBlock of a raw leaf)
+	roots  uint64 // stored roots that link to it (each root counts once)
+}
+
+func (r ref) used() bool { return r.pinned || r.roots > 0 }
+
+func (w *wtxn) getRef(c cid.Cid) (ref, error) {
+	item, err := w.Get(w.s.key(tagRef, c))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return ref{}, nil
+	}
+	if err != nil {
+		return ref{}, err
+	}
+	var r ref
+	err = item.Value(func(v []byte) error {
+		var ok bool
+		if r, ok = decodeRef(v); !ok {
+			return fmt.Errorf("%w: reference record of %s", ErrCorrupt, c)
+		}
+		return nil
+	})
+	return r, err
+}
+
+// encode returns the stored form of r: a flag byte and a uvarint root count.
+func (r ref) encode() []byte {
+	v := []byte{0}
+	if r.pinned {
+		v[0] = 1
+	}
+	return binary.AppendUvarint(v, r.roots)
+}
+
+// decodeRef parses the stored form of a reference record, accepting only the
+// canonical encoding of a used record.
+func decodeRef(v []byte) (ref, bool) {
+	if len(v) < 2 || v[0] > 1 {
+		return ref{}, false
+	}
+	n, k := binary.Uvarint(v[1:])
+	r := ref{pinned: v[0] == 1, roots: n}
+	if k != len(v)-1 || !r.used() || len(binary.AppendUvarint(nil, n)) != k {
+		return ref{}, false
+	}
+	return r, true
+}
+
+func (w *wtxn) setRef(c cid.Cid, r ref) error {
+	k := w.s.key(tagRef, c)
+	if !r.used() {
+		return w.Delete(k)
+	}
+	return w.Set(k, r.encode())
+}
+
+// release removes raw block c if nothing uses it: no reference record and no
+// in-flight Put. The caller holds s.mu.
+func (w *wtxn) release(c cid.Cid) error {
+	r, err := w.getRef(c)
+	if err != nil || r.used() || w.s.pending[c.KeyString()] > 0 {
+		return err
+	}
+	return w.dropBlock(c)
+}
+
+// pin marks raw block c, which the caller has stored, as a blob of its own.
+func (w *wtxn) pin(c cid.Cid) error {
+	r, err := w.getRef(c)
+	if err != nil || r.pinned {
+		return err
+	}
+	r.pinned = true
+	return w.setRef(c, r)
+}
+
+// link adds delta (+1 or -1) to the root count of every distinct link of a
+// root; links that drop to no use are removed.
+func (w *wtxn) link(links []cid.Cid, delta int) error {
+	seen := make(map[string]bool, len(links))
+	for _, l := range links {
+		if seen[l.KeyString()] {
+			continue
+		}
+		seen[l.KeyString()] = true
+		r, err := w.getRef(l)
+		if err != nil {
+			return err
+		}
+		switch {
+		case delta > 0:
+			r.roots++
+		case r.roots > 0:
+			r.roots--
+		}
+		if err := w.setRef(l, r); err != nil {
+			return err
+		}
+		if !r.used() {
+			if err := w.release(l); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// putRoot stores a verified root block and its references; a root already
+// stored is only repaired if its stored copy differs.
+func (w *wtxn) putRoot(c cid.Cid, block []byte, r root) error {
+	added, err := w.putBlock(c, block)
+	if err != nil || !added {
+		return err
+	}
+	if err := w.Set(w.s.key(tagSize, c), binary.BigEndian.AppendUint64(nil, uint64(r.size))); err != nil {
+		return err
+	}
+	return w.link(r.links, +1)
+}

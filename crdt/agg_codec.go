@@ -1,0 +1,108 @@
+package crdt
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+)
+
+// MaxAggSize is the largest Agg encoding UnmarshalBinary accepts. Every Agg
+// encodes within it: the sketch stores are bounded to 2048 buckets each and
+// the distinct-count sketch to 4096 registers.
+const MaxAggSize = 1 << 16
+
+// Agg encoding, format version 1:
+//
+//	agg    = version:byte(1) count:uvarint values:uvarint [stats] hll
+//	stats  = min:float64le max:float64le sum zeros:uvarint pos:store neg:store   only if values > 0
+//	sum    = sign:byte(0) | sign:byte(1 or 2) len:uint16be magnitude:len          exact sum in 2^-1074 steps
+//	store  = n:uvarint (index:uvarint count:uvarint)*n    first index from the minimum, then gaps minus one
+//	hll    = 0 | 1 n:uvarint (index:uvarint rho:byte)*n | 2 registers:4096 bytes
+//
+// Every field has exactly one encoding for a given state.
+
+// MarshalBinary returns the canonical encoding of a. It never fails.
+func (a *Agg) MarshalBinary() ([]byte, error) {
+	b := make([]byte, 0, 64)
+	b = append(b, formatV1)
+	b = binary.AppendUvarint(b, a.Count)
+	b = binary.AppendUvarint(b, a.Values)
+	if a.Values > 0 {
+		b = appendFloat(b, a.Min)
+		b = appendFloat(b, a.Max)
+		b = a.sum.appendTo(b)
+		b = binary.AppendUvarint(b, a.zero)
+		b = a.pos.appendTo(b)
+		b = a.neg.appendTo(b)
+	}
+	return a.hll.appendTo(b), nil
+}
+
+// UnmarshalBinary replaces a with the decoded aggregate. It validates the
+// input fully (size at most MaxAggSize, canonical form, counts that add
+// up, min <= max, buckets within bounds, no trailing bytes); on error it
+// wraps ErrMalformed and leaves a unchanged.
+func (a *Agg) UnmarshalBinary(b []byte) error {
+	if len(b) > MaxAggSize {
+		return fmt.Errorf("%w: agg of %d bytes, limit %d", ErrMalformed, len(b), MaxAggSize)
+	}
+	r := &reader{b: b}
+	r.version()
+	out := &Agg{Count: r.uvarint("count"), Values: r.uvarint("values")}
+	if r.err == nil && out.Values > out.Count {
+		r.fail("%d values in %d events", out.Values, out.Count)
+	}
+	if r.err == nil && out.Values > 0 {
+		out.decodeStats(r)
+	}
+	out.hll.decode(r)
+	if r.err == nil && out.Count == 0 && !out.hll.empty() {
+		r.fail("distinct keys without events")
+	}
+	if err := r.finish(); err != nil {
+		return err
+	}
+	out.Sum = out.sum.float64()
+	a.Count, a.Values, a.Sum, a.Min, a.Max = out.Count, out.Values, out.Sum, out.Min, out.Max
+	a.sum.set(&out.sum)
+	a.zero, a.pos, a.neg, a.hll = out.zero, out.pos, out.neg, out.hll
+	return nil
+}
+
+func (a *Agg) decodeStats(r *reader) {
+	a.Min, a.Max = r.float("min"), r.float("max")
+	switch {
+	case r.err != nil:
+		return
+	case !finite(a.Min) || !finite(a.Max) || a.Min > a.Max:
+		r.fail("min %v and max %v are not finite and ordered", a.Min, a.Max)
+		return
+	case math.Signbit(a.Min) && a.Min == 0 || math.Signbit(a.Max) && a.Max == 0:
+		r.fail("negative zero min or max")
+		return
+	}
+	a.sum.decode(r)
+	a.zero = r.uvarint("zero count")
+	total := a.zero
+	for _, st := range []*bucketStore{&a.pos, &a.neg} {
+		n := st.decode(r)
+		if r.err == nil && total+n < total {
+			r.fail("sketch counts overflow")
+		}
+		total += n
+	}
+	if r.err != nil {
+		return
+	}
+	if total != a.Values {
+		r.fail("sketch holds %d values, want %d", total, a.Values)
+		return
+	}
+	// Each sign class is non-empty exactly when [Min, Max] reaches it.
+	if (len(a.neg.counts) > 0) != (a.Min < 0) || (len(a.pos.counts) > 0) != (a.Max > 0) ||
+		(a.zero > 0) && (a.Min > 0 || a.Max < 0) || (a.Min == 0 || a.Max == 0) && a.zero == 0 {
+		r.fail("sketch does not agree with min %v and max %v", a.Min, a.Max)
+	}
+}
+
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }

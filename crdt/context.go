@@ -1,0 +1,253 @@
+package crdt
+
+import "slices"
+
+// Context is a causal context: the set of dots a replica knows, kept as a
+// compact version vector (per origin the contiguous maximum from 1) plus the
+// few ranges beyond a gap. It is always compacted, so two Contexts holding
+// the same dots have the same representation and the same encoding.
+//
+// The zero value is an empty Context ready to use. A Context is not safe for
+// concurrent use. Read-only methods accept a nil *Context as the empty set.
+type Context struct {
+	m    map[string]*originState
+	keys []string // the origins of m, sorted
+}
+
+// NewContext returns an empty Context.
+func NewContext() *Context { return &Context{} }
+
+func (c *Context) state(origin string) *originState {
+	if c == nil {
+		return nil
+	}
+	return c.m[origin]
+}
+
+// stateFor returns the origin's state, creating it if needed.
+func (c *Context) stateFor(origin string) *originState {
+	if st := c.m[origin]; st != nil {
+		return st
+	}
+	if c.m == nil {
+		c.m = make(map[string]*originState)
+	}
+	st := &originState{}
+	c.m[origin] = st
+	i, _ := slices.BinarySearch(c.keys, origin)
+	c.keys = slices.Insert(c.keys, i, origin)
+	return st
+}
+
+// removeOrigin forgets every dot of origin.
+func (c *Context) removeOrigin(origin string) {
+	if _, ok := c.m[origin]; ok {
+		delete(c.m, origin)
+		if i, ok := slices.BinarySearch(c.keys, origin); ok {
+			c.keys = slices.Delete(c.keys, i, i+1)
+		}
+	}
+}
+
+// Add adds d and reports whether it was new. An invalid dot (see Dot.Valid)
+// is ignored and reports false.
+func (c *Context) Add(d Dot) bool {
+	if !d.Valid() || c.Contains(d) {
+		return false
+	}
+	c.stateFor(d.Origin).insert(span{d.Seq, d.Seq})
+	return true
+}
+
+// AddRange adds every dot of r. An invalid range (see Range.Valid) is
+// ignored.
+func (c *Context) AddRange(r Range) {
+	if !r.Valid() {
+		return
+	}
+	c.stateFor(r.Origin).insert(span{r.From, r.To})
+}
+
+// Contains reports whether d is in c.
+func (c *Context) Contains(d Dot) bool {
+	st := c.state(d.Origin)
+	return st != nil && st.contains(d.Seq)
+}
+
+// Max is the origin's contiguous maximum: every seq in [1, Max] is held.
+// It is 0 if the origin has no dot at 1.
+func (c *Context) Max(origin string) uint64 {
+	if st := c.state(origin); st != nil {
+		return st.max
+	}
+	return 0
+}
+
+// Highest is the highest seq held for origin, beyond gaps included; 0 if
+// none.
+func (c *Context) Highest(origin string) uint64 {
+	if st := c.state(origin); st != nil {
+		return st.highest()
+	}
+	return 0
+}
+
+// Origins returns the origins with at least one dot, sorted. The slice is a
+// copy.
+func (c *Context) Origins() []string {
+	if c == nil {
+		return nil
+	}
+	return slices.Clone(c.keys)
+}
+
+// Len is the number of dots held, saturating at the uint64 maximum.
+func (c *Context) Len() uint64 {
+	var n uint64
+	if c != nil {
+		for _, st := range c.m {
+			n = addSat(n, st.count())
+		}
+	}
+	return n
+}
+
+// Merge sets c to the union of c and o (the lattice join). o is not
+// modified; it may be c itself.
+func (c *Context) Merge(o *Context) {
+	if o == nil || o == c {
+		return
+	}
+	var added []string
+	for _, origin := range o.keys {
+		ost := o.m[origin]
+		st := c.m[origin]
+		if st == nil {
+			if c.m == nil {
+				c.m = make(map[string]*originState, len(o.m))
+			}
+			c.m[origin] = ost.clone()
+			added = append(added, origin)
+			continue
+		}
+		if len(ost.extra) == 0 && ost.max <= st.max {
+			continue
+		}
+		c.m[origin] = union(st, ost)
+	}
+	if len(added) > 0 {
+		c.keys = mergeSorted(c.keys, added)
+	}
+}
+
+// Clone returns a deep copy of c.
+func (c *Context) Clone() *Context {
+	out := &Context{}
+	if c == nil || len(c.m) == 0 {
+		return out
+	}
+	out.m = make(map[string]*originState, len(c.m))
+	for k, st := range c.m {
+		out.m[k] = st.clone()
+	}
+	out.keys = slices.Clone(c.keys)
+	return out
+}
+
+// Equal reports whether c and o hold the same dots.
+func (c *Context) Equal(o *Context) bool {
+	if c.size() != o.size() {
+		return false
+	}
+	if c == nil || o == nil {
+		return true
+	}
+	for k, st := range c.m {
+		ost := o.m[k]
+		if ost == nil || !st.equal(ost) {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *Context) size() int {
+	if c == nil {
+		return 0
+	}
+	return len(c.m)
+}
+
+// Missing returns the dots c holds that o lacks, as maximal ranges sorted by
+// origin then From. Merging them into o gives the union of c and o. The cost
+// is O(origins + gaps) when both contexts are mostly contiguous.
+func (c *Context) Missing(o *Context) []Range {
+	if c == nil {
+		return nil
+	}
+	var out []Range
+	empty := &originState{}
+	for _, origin := range c.keys {
+		st := c.m[origin]
+		ost := o.state(origin)
+		if ost == nil {
+			ost = empty
+		}
+		difference(st, ost, func(s span) {
+			out = append(out, Range{Origin: origin, From: s.from, To: s.to})
+		})
+	}
+	return out
+}
+
+// VersionVector returns the contiguous maximum of every origin whose
+// maximum is at least 1.
+func (c *Context) VersionVector() map[string]uint64 {
+	vv := make(map[string]uint64, c.size())
+	if c != nil {
+		for k, st := range c.m {
+			if st.max > 0 {
+				vv[k] = st.max
+			}
+		}
+	}
+	return vv
+}
+
+// Ranges returns every dot held, as maximal ranges sorted by origin then
+// From.
+func (c *Context) Ranges() []Range { return c.Missing(nil) }
+
+// eachSpan calls fn for every maximal span held, in order, until fn returns
+// false.
+func (c *Context) eachSpan(fn func(origin string, s span) bool) {
+	if c == nil {
+		return
+	}
+	for _, origin := range c.keys {
+		it := newSpanIter(c.m[origin])
+		for s, ok := it.peek(); ok; s, ok = it.peek() {
+			if !fn(origin, s) {
+				return
+			}
+			it.next()
+		}
+	}
+}
+
+// mergeSorted merges two sorted, disjoint string slices into a new one.
+func mergeSorted(a, b []string) []string {
+	out := make([]string, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		if a[i] < b[j] {
+			out = append(out, a[i])
+			i++
+		} else {
+			out = append(out, b[j])
+			j++
+		}
+	}
+	out = append(out, a[i:]...)
+	return append(out, b[j:]...)
+}

@@ -1,0 +1,71 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/rumor-sync/rumor/internal/clock"
+)
+
+// Roles a node can have.
+const (
+	RoleDevice = "device" // an edge device: records and syncs events
+	RoleSink   = "sink"   // archives the mesh's events to object storage
+)
+
+// Config configures a Node.
+type Config struct {
+	// DataDir holds the identity, the event log and the databases.
+	// Default "./rumor-data".
+	DataDir string
+	// APIAddr is the HTTP API's listen address. Default "127.0.0.1:7070".
+	APIAddr string
+	// MaxBody is the largest accepted request body in bytes, blob uploads
+	// excepted. Default 8 MiB.
+	MaxBody int64
+	// MaxBlob is the largest accepted blob in bytes. Default 1 GiB.
+	MaxBlob int64
+	// Role is RoleDevice or RoleSink. Default RoleDevice.
+	Role string
+	// Logger receives the node's structured logs. Default slog.Default().
+	Logger *slog.Logger
+	// Clock gives the time. Default the wall clock.
+	Clock clock.Clock
+}
+
+// DefaultConfig returns the defaults documented on each Config field.
+func DefaultConfig() Config {
+	return Config{
+		DataDir: "./rumor-data",
+		APIAddr: "127.0.0.1:7070",
+		MaxBody: 8 << 20,
+		MaxBlob: 1 << 30,
+		Role:    RoleDevice,
+		Clock:   clock.Real{},
+	}
+}
+
+// Validate reports the first invalid field.
+func (c *Config) Validate() error {
+	if c.DataDir == "" {
+		return errors.New("node: config: data directory is required")
+	}
+	if _, _, err := net.SplitHostPort(c.APIAddr); err != nil {
+		return fmt.Errorf("node: config: API address %q: %v", c.APIAddr, err)
+	}
+	if c.MaxBody < 1024 {
+		return fmt.Errorf("node: config: max body %d is below 1024 bytes", c.MaxBody)
+	}
+	if c.MaxBlob < 1 {
+		return fmt.Errorf("node: config: max blob %d must be positive", c.MaxBlob)
+	}
+	if c.Role != RoleDevice && c.Role != RoleSink {
+		return fmt.Errorf("node: config: role %q is not %q or %q", c.Role, RoleDevice, RoleSink)
+	}
+	if c.Clock == nil {
+		return errors.New("node: config: clock is required")
+	}
+	return nil
+}

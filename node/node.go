@@ -1,0 +1,124 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/rumor-sync/rumor/api"
+	"github.com/rumor-sync/rumor/cas"
+	"github.com/rumor-sync/rumor/store"
+)
+
+// shutdownGrace bounds how long Run waits for in-flight requests on exit.
+const shutdownGrace = 15 * time.Second
+
+// Node is one running rumor device.
+type Node struct {
+	cfg   Config
+	log   *slog.Logger
+	id    Identity
+	store *store.Store
+	blobs *cas.Store
+	api   *api.Server
+}
+
+var (
+	_ api.EventStore = (*store.Store)(nil)
+	_ api.BlobStore  = (*cas.Store)(nil)
+)
+
+// New opens the node's data directory (creating it and its identity on
+// first start) and prepares the API. It does not listen yet; see Run.
+func New(cfg Config) (*Node, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	id, err := LoadIdentity(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg, log: cfg.Logger.With("device", id.ID.String()), id: id}
+	scfg := store.DefaultConfig()
+	scfg.Dir, scfg.Origin, scfg.Signer = cfg.DataDir, id.ID.String(), id.Key
+	scfg.Clock, scfg.Logger = cfg.Clock, n.log
+	if n.store, err = store.Open(scfg); err != nil {
+		return nil, err
+	}
+	if n.blobs, err = cas.New(n.store.DB(), []byte{store.PrefixBlobs}); err != nil {
+		n.store.Close()
+		return nil, fmt.Errorf("node: open blob store: %w", err)
+	}
+	n.api, err = api.New(api.Config{
+		Events: n.store, Blobs: n.blobs, Info: n.info,
+		MaxBody: cfg.MaxBody, MaxBlob: cfg.MaxBlob, Logger: n.log,
+	})
+	if err != nil {
+		n.store.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+// ID returns the device id.
+func (n *Node) ID() string { return n.id.ID.String() }
+
+// Store returns the node's event store.
+func (n *Node) Store() *store.Store { return n.store }
+
+// Blobs returns the node's blob store.
+func (n *Node) Blobs() *cas.Store { return n.blobs }
+
+// Handler returns the node's HTTP API handler.
+func (n *Node) Handler() http.Handler { return n.api }
+
+func (n *Node) info() api.Info {
+	return api.Info{DeviceID: n.ID(), Role: n.cfg.Role}
+}
+
+// Run serves the API on cfg.APIAddr until ctx ends, then shuts down
+// gracefully and closes the node. ready, if not nil, is called with the
+// bound address once the listener is up.
+func (n *Node) Run(ctx context.Context, ready func(addr net.Addr)) error {
+	ln, err := net.Listen("tcp", n.cfg.APIAddr)
+	if err != nil {
+		n.Close()
+		return fmt.Errorf("node: listen on %s: %w", n.cfg.APIAddr, err)
+	}
+	srv := &http.Server{Handler: n.api, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	n.log.Info("node running", "api", ln.Addr().String(), "data", n.cfg.DataDir, "role", n.cfg.Role)
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	n.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	shutErr := srv.Shutdown(sctx)
+	if errors.Is(serveErr, http.ErrServerClosed) {
+		serveErr = nil
+	}
+	return errors.Join(serveErr, shutErr, n.Close())
+}
+
+// Close closes the stores. In-flight commits finish first.
+func (n *Node) Close() error {
+	err := n.store.Close()
+	if err == nil {
+		n.log.Info("closed cleanly")
+	}
+	return err
+}

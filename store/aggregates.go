@@ -1,0 +1,140 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/rumor-sync/rumor/crdt"
+	"github.com/rumor-sync/rumor/event"
+)
+
+// maxCachedAggs bounds the syncer's aggregate cache between commits.
+const maxCachedAggs = 4096
+
+// ValueField is the payload field whose number feeds the sum, min, max and
+// quantile aggregates; the distinct count is over device ids.
+const ValueField = "value"
+
+// aggCache holds the aggregates the syncer is updating. Owned by the syncer.
+type aggCache struct {
+	db    *badger.DB
+	m     map[crdt.AggKey]*crdt.Agg
+	dirty []crdt.AggKey
+}
+
+// apply folds e into the aggregate of each window.
+func (a *aggCache) apply(txn *badger.Txn, e *event.Event) error {
+	v, has := payloadValue(e.Payload)
+	device := []byte(e.Device)
+	for _, w := range crdt.Windows {
+		k := crdt.AggKey{Type: e.Type, Window: w, Start: w.Start(e.TS)}
+		agg, err := a.get(txn, k)
+		if err != nil {
+			return err
+		}
+		agg.Observe(v, has, device)
+	}
+	return nil
+}
+
+func (a *aggCache) get(txn *badger.Txn, k crdt.AggKey) (*crdt.Agg, error) {
+	if agg, ok := a.m[k]; ok {
+		if len(a.dirty) == 0 || a.dirty[len(a.dirty)-1] != k {
+			a.markDirty(k)
+		}
+		return agg, nil
+	}
+	agg := crdt.NewAgg()
+	item, err := txn.Get(aggKey(k))
+	switch {
+	case errors.Is(err, badger.ErrKeyNotFound):
+	case err != nil:
+		return nil, fmt.Errorf("store: read aggregate: %w", err)
+	default:
+		if err := item.Value(agg.UnmarshalBinary); err != nil {
+			return nil, fmt.Errorf("store: decode aggregate %v: %w", k, err)
+		}
+	}
+	a.m[k] = agg
+	a.markDirty(k)
+	return agg, nil
+}
+
+func (a *aggCache) markDirty(k crdt.AggKey) { a.dirty = append(a.dirty, k) }
+
+// flush writes every dirty aggregate into txn.
+func (a *aggCache) flush(txn *badger.Txn) error {
+	seen := make(map[crdt.AggKey]struct{}, len(a.dirty))
+	for _, k := range a.dirty {
+		if _, ok := seen[k]; ok {
+			continue
+		}
+		seen[k] = struct{}{}
+		b, err := a.m[k].MarshalBinary()
+		if err != nil {
+			return fmt.Errorf("store: encode aggregate: %w", err)
+		}
+		if err := txn.Set(aggKey(k), b); err != nil {
+			return fmt.Errorf("store: write aggregate: %w", err)
+		}
+	}
+	a.dirty = a.dirty[:0]
+	if len(a.m) > maxCachedAggs {
+		clear(a.m)
+	}
+	return nil
+}
+
+// payloadValue returns the payload's top-level numeric ValueField.
+func payloadValue(p []byte) (float64, bool) {
+	if !bytes.Contains(p, []byte(`"`+ValueField+`"`)) {
+		return 0, false
+	}
+	var v struct {
+		Value *float64 `json:"value"`
+	}
+	if json.Unmarshal(p, &v) != nil || v.Value == nil {
+		return 0, false
+	}
+	return *v.Value, true
+}
+
+// AggRow is one aggregate with its key.
+type AggRow struct {
+	Key crdt.AggKey
+	Agg *crdt.Agg
+}
+
+// Aggregates returns the committed aggregates of window w whose window
+// starts in [from, to) (epoch ms), for one type or, if typ is empty, all.
+func (s *Store) Aggregates(typ string, w crdt.Window, from, to int64) ([]AggRow, error) {
+	prefix := []byte{prefixAgg, byte(w)}
+	if typ != "" {
+		prefix = aggPrefix(w, typ)
+	}
+	var rows []AggRow
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 64})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			k, err := decodeAggKey(it.Item().Key())
+			if err != nil {
+				return err
+			}
+			if k.Start < from || k.Start >= to {
+				continue
+			}
+			agg := crdt.NewAgg()
+			if err := it.Item().Value(agg.UnmarshalBinary); err != nil {
+				return fmt.Errorf("store: decode aggregate: %w", err)
+			}
+			rows = append(rows, AggRow{Key: k, Agg: agg})
+		}
+		return nil
+	})
+	return rows, err
+}

@@ -1,0 +1,37 @@
+// Package store is a node's durable replica: the append-only event log, its
+// indexes, the causal context and the analytics aggregates, all in one data
+// directory.
+//
+// Layout. Event bodies (their canonical encodings) are appended to segment
+// files of our own (log/NNNNNNNN.seg); badger holds everything else: the
+// (origin, seq) → segment location index, the event_id index, each origin's
+// causal-context entry, the aggregates, the origin seals and a checkpoint
+// (the segment offset up to which the badger state is complete). This is
+// the split badger itself makes between keys and values, and it lets
+// ingest reach the segment's fdatasync speed instead of badger's.
+//
+// Write path. Ingest hands inputs to a single writer goroutine, which
+// assigns seqs, ids and chain hashes and appends one record per group to
+// the current segment. A syncer goroutine takes every record written since
+// its last pass, issues one fdatasync for all of them (group commit), then
+// commits one badger transaction holding their index entries, context,
+// aggregates and checkpoint, signs one seal for the local log's new head,
+// and only then acknowledges the requests. Nothing is visible to readers
+// before it is durable.
+//
+// Recovery. Badger is written without its own fsync: the segment is the
+// write-ahead log. On open the store reads the checkpoint and re-applies the
+// records after it; re-application is idempotent because an event whose dot
+// is already in the persisted context is skipped, and context and
+// aggregates always commit in the same transaction. A torn record at the
+// tail of the last segment (a crash mid-write, never acknowledged) is
+// truncated away. Restart therefore reads only the tail, never the whole
+// log.
+//
+// Concurrency. The writer goroutine owns seq assignment and the segment's
+// write offset; the syncer goroutine owns badger writes, the committed
+// context and the aggregates cache. Readers take Store.mu (read) to see the
+// committed context; the syncer takes it (write) only to publish a commit.
+// There is no other lock in the write path; segment readers are guarded by
+// segments.mu, which is never held while taking Store.mu.
+package store

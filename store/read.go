@@ -1,0 +1,153 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/google/uuid"
+
+	"github.com/rumor-sync/rumor/crdt"
+	"github.com/rumor-sync/rumor/event"
+)
+
+// Get returns the event at dot d.
+func (s *Store) Get(d crdt.Dot) (*event.Event, error) {
+	var loc location
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(eventKey(d))
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error {
+			loc, err = decodeLocation(v)
+			return err
+		})
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, fmt.Errorf("%w: event %s/%d", ErrNotFound, d.Origin, d.Seq)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: get %s/%d: %w", d.Origin, d.Seq, err)
+	}
+	return s.readEvent(loc)
+}
+
+// GetByID returns the event with the given event id.
+func (s *Store) GetByID(id uuid.UUID) (*event.Event, error) {
+	var d crdt.Dot
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(idKey(id))
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error {
+			d, err = decodeDotValue(v)
+			return err
+		})
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, fmt.Errorf("%w: event %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: get %s: %w", id, err)
+	}
+	return s.Get(d)
+}
+
+func (s *Store) readEvent(loc location) (*event.Event, error) {
+	b, err := s.segs.readAt(loc.segment, loc.offset, loc.length)
+	if err != nil {
+		return nil, err
+	}
+	e := new(event.Event)
+	if err := e.UnmarshalBinary(b); err != nil {
+		return nil, fmt.Errorf("store: corrupt event at segment %d offset %d: %w", loc.segment, loc.offset, err)
+	}
+	return e, nil
+}
+
+// Query selects stored events for Scan. Zero values select everything.
+type Query struct {
+	Device string // only this origin
+	After  uint64 // with Device: only seqs above this
+	Type   string // only this event type
+	Limit  int    // at most this many (0: no limit)
+}
+
+// Scan calls fn for each stored event matching q in (device, seq) order
+// until fn returns an error, which Scan returns.
+func (s *Store) Scan(q Query, fn func(*event.Event) error) error {
+	prefix := []byte{prefixEvent}
+	seek := prefix
+	if q.Device != "" {
+		prefix = originKey(prefixEvent, q.Device, 0)
+		seek = eventKey(crdt.Dot{Origin: q.Device, Seq: q.After + 1})
+	}
+	return s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 256})
+		defer it.Close()
+		n := 0
+		for it.Seek(seek); it.Valid(); it.Next() {
+			var loc location
+			err := it.Item().Value(func(v []byte) (err error) {
+				loc, err = decodeLocation(v)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			e, err := s.readEvent(loc)
+			if err != nil {
+				return err
+			}
+			if q.Type != "" && e.Type != q.Type {
+				continue
+			}
+			if err := fn(e); err != nil {
+				return err
+			}
+			if n++; q.Limit > 0 && n >= q.Limit {
+				return nil
+			}
+		}
+		return nil
+	})
+}
+
+// Seal returns the newest seal held for origin.
+func (s *Store) Seal(origin string) (event.Seal, error) {
+	var seal event.Seal
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(sealKey(origin))
+		if err != nil {
+			return err
+		}
+		return item.Value(seal.UnmarshalBinary)
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return seal, fmt.Errorf("%w: no seal for %s", ErrNotFound, origin)
+	}
+	return seal, err
+}
+
+// Context returns a copy of the committed causal context.
+func (s *Store) Context() *crdt.Context {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.ctx.Clone()
+}
+
+// Summary is the store's state at a glance, computed without scanning.
+type Summary struct {
+	Events        uint64            // events held
+	VersionVector map[string]uint64 // contiguous max seq per origin
+	Digest        [32]byte          // equal on two stores exactly when they hold the same dots
+}
+
+// Summary returns the committed state's summary.
+func (s *Store) Summary() Summary {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return Summary{Events: s.ctx.Len(), VersionVector: s.ctx.VersionVector(), Digest: s.ctx.Digest()}
+}

@@ -1,0 +1,117 @@
+package store
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/rumor-sync/rumor/event"
+)
+
+// Record kinds: the first byte of a record payload.
+const (
+	recordEvents = 1 // uvarint n, n × (uvarint len, event encoding), uvarint m, m × (uvarint len, seal)
+)
+
+// recordBuilder assembles one record payload and remembers where each event
+// encoding starts within it.
+type recordBuilder struct {
+	buf     []byte
+	offsets []int // offset of each event encoding in buf
+	lengths []int
+	count   int
+	scratch []byte
+}
+
+func (r *recordBuilder) reset(n int) {
+	r.buf = append(r.buf[:0], recordEvents)
+	r.buf = binary.AppendUvarint(r.buf, uint64(n))
+	r.offsets, r.lengths, r.count = r.offsets[:0], r.lengths[:0], 0
+}
+
+// addEvent appends e's canonical encoding and returns e's hash.
+func (r *recordBuilder) addEvent(e *event.Event) event.Hash {
+	r.scratch = e.AppendBinary(r.scratch[:0])
+	r.buf = binary.AppendUvarint(r.buf, uint64(len(r.scratch)))
+	r.offsets = append(r.offsets, len(r.buf))
+	r.lengths = append(r.lengths, len(r.scratch))
+	r.buf = append(r.buf, r.scratch...)
+	r.count++
+	return sha256.Sum256(r.scratch)
+}
+
+// finish appends the seals and returns the payload.
+func (r *recordBuilder) finish(seals []event.Seal) []byte {
+	r.buf = binary.AppendUvarint(r.buf, uint64(len(seals)))
+	for i := range seals {
+		enc := seals[i].AppendBinary(nil)
+		r.buf = binary.AppendUvarint(r.buf, uint64(len(enc)))
+		r.buf = append(r.buf, enc...)
+	}
+	return r.buf
+}
+
+// parsedRecord is a decoded record payload.
+type parsedRecord struct {
+	events  []*event.Event
+	offsets []int // offset of each encoding within the payload
+	lengths []int
+	seals   []event.Seal
+}
+
+// parseRecord decodes a record payload, validating every event.
+func parseRecord(p []byte) (*parsedRecord, error) {
+	if len(p) == 0 || p[0] != recordEvents {
+		return nil, fmt.Errorf("store: unknown record kind")
+	}
+	off := 1
+	next := func() ([]byte, error) {
+		n, k := binary.Uvarint(p[off:])
+		if k <= 0 || n > uint64(len(p)-off-k) {
+			return nil, fmt.Errorf("store: corrupt record at %d", off)
+		}
+		off += k
+		b := p[off : off+int(n)]
+		off += int(n)
+		return b, nil
+	}
+	count, k := binary.Uvarint(p[off:])
+	if k <= 0 || count > uint64(len(p)) {
+		return nil, fmt.Errorf("store: corrupt record count")
+	}
+	off += k
+	rec := &parsedRecord{}
+	for i := uint64(0); i < count; i++ {
+		b, err := next()
+		if err != nil {
+			return nil, err
+		}
+		e, err := event.Decode(b)
+		if err != nil {
+			return nil, fmt.Errorf("store: record event %d: %w", i, err)
+		}
+		rec.events = append(rec.events, e)
+		rec.offsets = append(rec.offsets, off-len(b))
+		rec.lengths = append(rec.lengths, len(b))
+	}
+	nseals, k := binary.Uvarint(p[off:])
+	if k <= 0 || nseals > uint64(len(p)) {
+		return nil, fmt.Errorf("store: corrupt record seal count")
+	}
+	off += k
+	for i := uint64(0); i < nseals; i++ {
+		b, err := next()
+		if err != nil {
+			return nil, err
+		}
+		var s event.Seal
+		if err := s.UnmarshalBinary(b); err != nil {
+			return nil, fmt.Errorf("store: record seal %d: %w", i, err)
+		}
+		rec.seals = append(rec.seals, s)
+	}
+	if off != len(p) {
+		return nil, fmt.Errorf("store: %d trailing bytes in record", len(p)-off)
+	}
+	return rec, nil
+}

@@ -1,0 +1,241 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+const (
+	segMagic       = "RUMORLG1" // first bytes of every segment file
+	frameHeader    = 8          // u32 length + u32 CRC-32C of the payload
+	maxRecordBytes = 256 << 20  // sanity bound on one record
+)
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// errTorn marks a record that is incomplete or fails its checksum.
+var errTorn = errors.New("store: torn record")
+
+// segments is the directory of segment files. The writer goroutine owns the
+// append side (cur, curID, curSize); readers share the read-only handles
+// under mu.
+type segments struct {
+	dir string
+
+	mu      sync.Mutex
+	readers map[uint32]*os.File
+
+	cur     *os.File
+	curID   uint32
+	curSize int64
+	retired []*os.File // earlier append targets, still synced by the syncer
+}
+
+func segmentPath(dir string, id uint32) string {
+	return filepath.Join(dir, fmt.Sprintf("%08d.seg", id))
+}
+
+// openSegments opens (creating if needed) the log directory.
+func openSegments(dir string) (*segments, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("store: create log dir: %w", err)
+	}
+	return &segments{dir: dir, readers: map[uint32]*os.File{}}, nil
+}
+
+// list returns the ids of the segment files present, ascending.
+func (s *segments) list() ([]uint32, error) {
+	ents, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil, fmt.Errorf("store: list segments: %w", err)
+	}
+	var ids []uint32
+	for _, e := range ents {
+		name, ok := strings.CutSuffix(e.Name(), ".seg")
+		if !ok {
+			continue
+		}
+		id, err := strconv.ParseUint(name, 10, 32)
+		if err != nil {
+			continue
+		}
+		ids = append(ids, uint32(id))
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids, nil
+}
+
+// create starts a new, empty segment and makes it the append target.
+func (s *segments) create(id uint32) error {
+	f, err := os.OpenFile(segmentPath(s.dir, id), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("store: create segment: %w", err)
+	}
+	if _, err := f.Write([]byte(segMagic)); err != nil {
+		f.Close()
+		return fmt.Errorf("store: write segment header: %w", err)
+	}
+	if err := unix.Fdatasync(int(f.Fd())); err != nil {
+		f.Close()
+		return fmt.Errorf("store: sync segment header: %w", err)
+	}
+	if err := syncDir(s.dir); err != nil {
+		f.Close()
+		return err
+	}
+	if s.cur != nil {
+		s.retired = append(s.retired, s.cur)
+	}
+	s.cur, s.curID, s.curSize = f, id, int64(len(segMagic))
+	return nil
+}
+
+// resume makes an existing segment the append target, cutting it at size.
+func (s *segments) resume(id uint32, size int64) error {
+	f, err := os.OpenFile(segmentPath(s.dir, id), os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("store: open segment for append: %w", err)
+	}
+	if err := f.Truncate(size); err != nil {
+		f.Close()
+		return fmt.Errorf("store: truncate torn segment tail: %w", err)
+	}
+	if _, err := f.Seek(size, io.SeekStart); err != nil {
+		f.Close()
+		return fmt.Errorf("store: seek segment: %w", err)
+	}
+	s.cur, s.curID, s.curSize = f, id, size
+	return nil
+}
+
+// appendRecord writes one framed record and returns the offset of its
+// payload. On a failed write the segment is cut back to its previous size.
+func (s *segments) appendRecord(frame []byte) (int64, error) {
+	off := s.curSize
+	if _, err := s.cur.Write(frame); err != nil {
+		if terr := s.cur.Truncate(off); terr == nil {
+			_, _ = s.cur.Seek(off, io.SeekStart)
+		}
+		return 0, fmt.Errorf("store: append to segment: %w", err)
+	}
+	s.curSize += int64(len(frame))
+	return off + frameHeader, nil
+}
+
+// frame returns payload wrapped in its length and checksum header, reusing buf.
+func frame(buf, payload []byte) []byte {
+	buf = binary.BigEndian.AppendUint32(buf[:0], uint32(len(payload)))
+	buf = binary.BigEndian.AppendUint32(buf, crc32.Checksum(payload, crcTable))
+	return append(buf, payload...)
+}
+
+// readAt returns length bytes of segment id at off.
+func (s *segments) readAt(id uint32, off int64, length uint32) ([]byte, error) {
+	f, err := s.reader(id)
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, length)
+	if _, err := f.ReadAt(b, off); err != nil {
+		return nil, fmt.Errorf("store: read segment %d at %d: %w", id, off, err)
+	}
+	return b, nil
+}
+
+func (s *segments) reader(id uint32) (*os.File, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f, ok := s.readers[id]; ok {
+		return f, nil
+	}
+	f, err := os.Open(segmentPath(s.dir, id))
+	if err != nil {
+		return nil, fmt.Errorf("store: open segment %d: %w", id, err)
+	}
+	s.readers[id] = f
+	return f, nil
+}
+
+// close closes every file handle.
+func (s *segments) close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	for id, f := range s.readers {
+		errs = append(errs, f.Close())
+		delete(s.readers, id)
+	}
+	for _, f := range append(s.retired, s.cur) {
+		if f != nil {
+			errs = append(errs, f.Close())
+		}
+	}
+	s.cur, s.retired = nil, nil
+	return errors.Join(errs...)
+}
+
+// scan calls fn for each complete record of segment id from offset from
+// (0 means just after the header) and returns the offset just past the last
+// good record. It stops without error at a torn or zeroed tail, and reports
+// the position so the caller can decide whether that is acceptable.
+func (s *segments) scan(id uint32, from int64, fn func(payloadOff int64, payload []byte) error) (end int64, torn bool, err error) {
+	data, err := os.ReadFile(segmentPath(s.dir, id))
+	if err != nil {
+		return 0, false, fmt.Errorf("store: read segment %d: %w", id, err)
+	}
+	if len(data) < len(segMagic) || string(data[:len(segMagic)]) != segMagic {
+		return 0, false, fmt.Errorf("store: segment %d has no valid header", id)
+	}
+	off := max(from, int64(len(segMagic)))
+	for off < int64(len(data)) {
+		payload, err := parseFrame(data[off:])
+		if err != nil {
+			return off, true, nil
+		}
+		if err := fn(off+frameHeader, payload); err != nil {
+			return off, false, err
+		}
+		off += frameHeader + int64(len(payload))
+	}
+	return off, false, nil
+}
+
+// parseFrame returns the payload of the frame at the start of b.
+func parseFrame(b []byte) ([]byte, error) {
+	if len(b) < frameHeader {
+		return nil, errTorn
+	}
+	n := binary.BigEndian.Uint32(b)
+	if n == 0 || n > maxRecordBytes || int64(len(b)) < frameHeader+int64(n) {
+		return nil, errTorn
+	}
+	payload := b[frameHeader : frameHeader+int(n)]
+	if crc32.Checksum(payload, crcTable) != binary.BigEndian.Uint32(b[4:]) {
+		return nil, errTorn
+	}
+	return payload, nil
+}
+
+// syncDir makes a directory's entries (a new file) durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("store: open dir for sync: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("store: sync dir: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,193 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/rumor-sync/rumor/crdt"
+)
+
+// Errors returned by the store.
+var (
+	// ErrClosed is returned by calls on a closed store.
+	ErrClosed = errors.New("store: closed")
+	// ErrNotFound is returned when an event does not exist.
+	ErrNotFound = errors.New("store: not found")
+	// ErrNewerFormat is returned when the data directory was written by a
+	// newer version of rumor.
+	ErrNewerFormat = errors.New("store: data directory has a newer format")
+)
+
+// Store is a node's durable replica. It is safe for concurrent use.
+type Store struct {
+	cfg  Config
+	log  *slog.Logger
+	db   *badger.DB
+	segs *segments
+
+	reqs   chan *request
+	groups chan *group
+	quit   chan struct{}
+	wg     sync.WaitGroup
+	once   sync.Once
+
+	w writer // owned by the writer goroutine
+	c syncer // owned by the syncer goroutine
+
+	gate   sync.RWMutex // guards closed; held (read) while submitting a request
+	closed bool
+
+	mu     sync.RWMutex
+	ctx    *crdt.Context // committed causal context
+	failed error         // set once a commit failed; the store then refuses writes
+}
+
+// Open opens or creates the store in cfg.Dir, replays the log tail after
+// the last checkpoint and starts the commit goroutines.
+func Open(cfg Config) (*Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("store: create data dir: %w", err)
+	}
+	db, err := badger.Open(badgerOptions(cfg))
+	if err != nil {
+		return nil, fmt.Errorf("store: open badger: %w", err)
+	}
+	s := &Store{
+		cfg: cfg, log: cfg.Logger, db: db, ctx: crdt.NewContext(),
+		reqs: make(chan *request, 1024), groups: make(chan *group, 64),
+		quit: make(chan struct{}),
+	}
+	if err := s.load(); err != nil {
+		db.Close()
+		if s.segs != nil {
+			s.segs.close()
+		}
+		return nil, err
+	}
+	s.wg.Add(2)
+	go s.runWriter()
+	go s.runSyncer()
+	return s, nil
+}
+
+func badgerOptions(cfg Config) badger.Options {
+	return badger.DefaultOptions(filepath.Join(cfg.Dir, "db")).
+		WithLogger(badgerLogger{cfg.Logger}).
+		WithSyncWrites(false).
+		WithMemTableSize(cfg.MemTableBytes).
+		WithNumMemtables(2).
+		WithNumLevelZeroTables(4).
+		WithNumLevelZeroTablesStall(8).
+		WithBlockCacheSize(cfg.CacheBytes / 2).
+		WithIndexCacheSize(cfg.CacheBytes / 2).
+		WithValueThreshold(4 << 10).
+		WithValueLogFileSize(256 << 20).
+		WithNumCompactors(2).
+		WithCompactL0OnClose(false)
+}
+
+// load checks the format, loads the committed state and replays the tail.
+func (s *Store) load() error {
+	if err := s.checkFormat(); err != nil {
+		return err
+	}
+	if err := s.loadContext(); err != nil {
+		return err
+	}
+	segs, err := openSegments(filepath.Join(s.cfg.Dir, "log"))
+	if err != nil {
+		return err
+	}
+	s.segs = segs
+	s.c.init(s)
+	if err := s.replay(); err != nil {
+		return err
+	}
+	return s.w.init(s)
+}
+
+func (s *Store) checkFormat() error {
+	return s.db.Update(func(txn *badger.Txn) error {
+		item, err := txn.Get(keyFormat)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return txn.Set(keyFormat, []byte{formatVersion})
+		}
+		if err != nil {
+			return fmt.Errorf("store: read format: %w", err)
+		}
+		v, err := item.ValueCopy(nil)
+		if err != nil || len(v) != 1 {
+			return fmt.Errorf("store: corrupt format marker")
+		}
+		if v[0] > formatVersion {
+			return fmt.Errorf("%w: version %d, this build reads up to %d", ErrNewerFormat, v[0], formatVersion)
+		}
+		return nil
+	})
+}
+
+func (s *Store) loadContext() error {
+	return s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{prefixContext}, PrefetchValues: true})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			origin := string(it.Item().Key()[1:])
+			v, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return fmt.Errorf("store: read context: %w", err)
+			}
+			if err := s.ctx.DecodeOrigin(origin, v); err != nil {
+				return fmt.Errorf("store: context of %s: %w", origin, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Close stops accepting writes, waits for in-flight commits and closes the
+// database. It is safe to call more than once.
+func (s *Store) Close() error {
+	var err error
+	s.once.Do(func() {
+		s.gate.Lock()
+		s.closed = true
+		s.gate.Unlock()
+		close(s.quit)
+		s.wg.Wait()
+		err = errors.Join(s.db.Close(), s.segs.close())
+	})
+	return err
+}
+
+// Origin returns this node's device id.
+func (s *Store) Origin() string { return s.cfg.Origin }
+
+// DB returns the badger database, for components that keep their own keys
+// under a prefix of their own (the blob store under PrefixBlobs).
+func (s *Store) DB() *badger.DB { return s.db }
+
+// badgerLogger adapts slog to badger's logger, demoting its chatter.
+type badgerLogger struct{ l *slog.Logger }
+
+func (b badgerLogger) Errorf(f string, a ...any) {
+	b.l.Error(fmt.Sprintf(f, a...), "component", "badger")
+}
+func (b badgerLogger) Warningf(f string, a ...any) {
+	b.l.Warn(fmt.Sprintf(f, a...), "component", "badger")
+}
+func (b badgerLogger) Infof(f string, a ...any) {
+	b.l.Debug(fmt.Sprintf(f, a...), "component", "badger")
+}
+func (b badgerLogger) Debugf(f string, a ...any) {}

@@ -1,0 +1,247 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/dgraph-io/badger/v4"
+	"golang.org/x/sys/unix"
+
+	"github.com/rumor-sync/rumor/crdt"
+	"github.com/rumor-sync/rumor/event"
+)
+
+// txnSoftLimit is the estimated size at which a commit's events are split
+// into another badger transaction, leaving room for context and aggregates.
+const txnSoftLimit = 1 << 20
+
+// syncer is the state of the syncer goroutine.
+type syncer struct {
+	s    *Store
+	ctx  *crdt.Context // committed context plus what the open transaction adds
+	aggs aggCache
+}
+
+func (c *syncer) init(s *Store) {
+	c.s = s
+	c.ctx = s.ctx.Clone()
+	c.aggs = aggCache{db: s.db, m: map[crdt.AggKey]*crdt.Agg{}}
+}
+
+// runSyncer makes written groups durable, indexes them and acks them.
+func (s *Store) runSyncer() {
+	defer s.wg.Done()
+	for g := range s.groups {
+		batch := []*group{g}
+	drain:
+		for {
+			select {
+			case g2, ok := <-s.groups:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, g2)
+			default:
+				break drain
+			}
+		}
+		s.c.commit(batch)
+	}
+}
+
+// commit syncs the segment files of batch, commits their index and state
+// to badger and acknowledges their requests.
+func (c *syncer) commit(batch []*group) {
+	err := c.s.Err()
+	if err == nil {
+		err = syncFiles(batch)
+	}
+	if err == nil {
+		err = c.index(batch)
+	}
+	if err != nil {
+		c.s.fail(err)
+		for _, g := range batch {
+			failAll(g.reqs, err)
+		}
+		return
+	}
+	var events []*event.Event
+	for _, g := range batch {
+		events = append(events, g.events...)
+	}
+	c.s.publish(events)
+	if c.s.cfg.OnCommit != nil {
+		c.s.cfg.OnCommit(events)
+	}
+	for _, g := range batch {
+		for _, r := range g.reqs {
+			close(r.done)
+		}
+	}
+}
+
+// syncFiles fdatasyncs each distinct segment file of batch once, in order.
+func syncFiles(batch []*group) error {
+	var last *os.File
+	for _, g := range batch {
+		if g.file == last {
+			continue
+		}
+		last = g.file
+		if err := unix.Fdatasync(int(g.file.Fd())); err != nil {
+			return fmt.Errorf("store: fdatasync segment: %w", err)
+		}
+	}
+	return nil
+}
+
+// index commits the badger state for batch and seals the local head.
+func (c *syncer) index(batch []*group) error {
+	tb := c.newTxn()
+	for _, g := range batch {
+		for i, e := range g.events {
+			if err := tb.addEvent(e, g.locs[i]); err != nil {
+				return err
+			}
+		}
+		tb.ckpt = &g.end
+	}
+	last := batch[len(batch)-1]
+	if last.lastSeq > 0 {
+		seal, err := event.NewSeal(c.s.cfg.Signer, c.s.cfg.Origin, last.lastSeq, last.head)
+		if err != nil {
+			return err
+		}
+		tb.seals = append(tb.seals, seal)
+	}
+	return tb.commit()
+}
+
+// ensureSeal seals the local log's head at open if the last run crashed
+// before sealing it.
+func (c *syncer) ensureSeal(seq uint64, head event.Hash) error {
+	if seq == 0 {
+		return nil
+	}
+	cur, err := c.s.Seal(c.s.cfg.Origin)
+	if err == nil && cur.Seq == seq {
+		return nil
+	}
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	seal, err := event.NewSeal(c.s.cfg.Signer, c.s.cfg.Origin, seq, head)
+	if err != nil {
+		return err
+	}
+	return c.s.db.Update(func(txn *badger.Txn) error {
+		return txn.Set(sealKey(seal.Origin), seal.AppendBinary(nil))
+	})
+}
+
+// txnBatch writes events into badger transactions, splitting them when a
+// transaction grows large. Each transaction carries the context entries and
+// aggregates of exactly the events it indexes, so that replay after a crash
+// between two of them stays exactly-once.
+type txnBatch struct {
+	c       *syncer
+	txn     *badger.Txn
+	size    int
+	touched map[string]struct{}
+	seals   []event.Seal
+	ckpt    *checkpoint
+}
+
+func (c *syncer) newTxn() *txnBatch {
+	return &txnBatch{c: c, txn: c.s.db.NewTransaction(true), touched: map[string]struct{}{}}
+}
+
+// addEvent indexes e at loc unless its dot is already held (replay).
+func (t *txnBatch) addEvent(e *event.Event, loc location) error {
+	d := crdt.Dot{Origin: e.Device, Seq: e.Seq}
+	if !t.c.ctx.Add(d) {
+		return nil
+	}
+	t.touched[d.Origin] = struct{}{}
+	if err := t.set(eventKey(d), loc.encode()); err != nil {
+		return err
+	}
+	if err := t.set(idKey(e.ID), dotValue(d)); err != nil {
+		return err
+	}
+	if err := t.c.aggs.apply(t.txn, e); err != nil {
+		return err
+	}
+	if t.size >= txnSoftLimit {
+		if err := t.commit(); err != nil {
+			return err
+		}
+		*t = *t.c.newTxn()
+	}
+	return nil
+}
+
+func (t *txnBatch) set(k, v []byte) error {
+	t.size += len(k) + len(v) + 32
+	if err := t.txn.Set(k, v); err != nil {
+		return fmt.Errorf("store: index: %w", err)
+	}
+	return nil
+}
+
+// commit writes context, aggregates, seals and checkpoint and commits.
+func (t *txnBatch) commit() error {
+	defer t.txn.Discard()
+	for origin := range t.touched {
+		if err := t.set(contextKey(origin), t.c.ctx.EncodeOrigin(origin)); err != nil {
+			return err
+		}
+	}
+	if err := t.c.aggs.flush(t.txn); err != nil {
+		return err
+	}
+	for i := range t.seals {
+		if err := t.set(sealKey(t.seals[i].Origin), t.seals[i].AppendBinary(nil)); err != nil {
+			return err
+		}
+	}
+	if t.ckpt != nil {
+		if err := t.set(keyCheckpoint, t.ckpt.encode()); err != nil {
+			return err
+		}
+	}
+	if err := t.txn.Commit(); err != nil {
+		return fmt.Errorf("store: commit index: %w", err)
+	}
+	return nil
+}
+
+// publish makes committed events visible to readers.
+func (s *Store) publish(events []*event.Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range events {
+		s.ctx.Add(crdt.Dot{Origin: e.Device, Seq: e.Seq})
+	}
+}
+
+// fail puts the store in the failed state: after a failed fdatasync or
+// index commit nothing more is accepted until the node restarts and
+// recovers from the log.
+func (s *Store) fail(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failed == nil {
+		s.failed = err
+		s.log.Error("store failed; restart the node to recover from the log", "err", err)
+	}
+}
+
+// Err returns the error that failed the store, or nil.
+func (s *Store) Err() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.failed
+}
