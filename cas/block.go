@@ -73,7 +73,7 @@ func (s *Store) readBlock(txn *badger.Txn, c cid.Cid, dst []byte) ([]byte, error
 
 // writeBlock stores data as block c, replacing an old copy of oldSegs pieces.
 // data must stay unchanged until the transaction commits.
-func writeBlock(txn *badger.Txn, s *Store, c cid.Cid, data []byte, oldSegs int) error {
+func (s *Store) writeBlock(txn *badger.Txn, c cid.Cid, data []byte, oldSegs int) error {
 	step := len(data) + 1
 	if s.split {
 		step = memSegment
@@ -101,8 +101,10 @@ func (w *wtxn) putBlock(c cid.Cid, data []byte) (added bool, err error) {
 	if err != nil || (segs > 0 && bytes.Equal(old, data)) {
 		return false, err
 	}
-	w.delta += int64(len(data) - len(old))
-	return segs == 0, writeBlock(w.Txn, w.s, c, data, segs)
+	if segs == 0 {
+		w.delta += int64(len(data))
+	} // else a repair: the counter still holds the length the store wrote, len(data)
+	return segs == 0, w.s.writeBlock(w.Txn, c, data, segs)
 }
 
 // dropBlock deletes block c if present.
@@ -122,7 +124,12 @@ func (w *wtxn) dropBlock(c cid.Cid) error {
 
 // hasBlock reports whether block c is stored.
 func (s *Store) hasBlock(txn *badger.Txn, c cid.Cid) (bool, error) {
-	_, err := txn.Get(s.segKey(c, 0))
+	return exists(txn, s.segKey(c, 0))
+}
+
+// exists reports whether key k is present.
+func exists(txn *badger.Txn, k []byte) (bool, error) {
+	_, err := txn.Get(k)
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return false, nil
 	}

@@ -20,10 +20,12 @@ const MaxLinks = 1 << 14
 // MaxSize is the largest blob the store accepts (16 GiB).
 const MaxSize = MaxLinks * ChunkSize
 
-// MaxRootSize bounds the encoded size of a root block.
+// MaxRootSize bounds the encoded size of a root block (671,775 bytes: 41
+// bytes per link plus at most 31 of header).
 const MaxRootSize = rootHeaderMax + MaxLinks*linkLen
 
-// Sentinel errors. Errors returned by this package wrap them; test with errors.Is.
+// Sentinel errors. Errors of this package wrap the one that applies (badger's
+// own I/O errors are passed through wrapped); test with errors.Is.
 var (
 	// ErrNotFound reports a blob or block that is not stored here.
 	ErrNotFound = errors.New("cas: not found")

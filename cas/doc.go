@@ -42,8 +42,16 @@
 //	P 's' <cid bytes>  logical size of a root, 8 bytes big endian (O(1) Stat)
 //	P 'n'              total bytes of all stored blocks, 8 bytes big endian
 //
+// In an in-memory badger DB a block is stored in pieces of at most 256 KiB
+// (P 'b' <cid>, then P 'b' <cid> <i> for i = 1, 2, …): badger v4.9.6 in memory
+// mode rejects values larger than its ValueThreshold (1 MiB at most) and
+// crashes on a value of exactly that size, which every full chunk is. On disk
+// a block is one value (full chunks land in badger's value log). An in-memory
+// DB therefore needs a ValueThreshold above 256 KiB (the default is 1 MiB).
+//
 // Every write is one badger transaction that keeps blocks, references and the
-// byte counter consistent. A raw block is removed when it is neither a blob of
+// byte counter consistent; the writes of a Store are serialized by a mutex,
+// reads run in parallel. A raw block is removed when it is neither a blob of
 // its own nor linked from a stored root.
 //
 // # Lifecycle
@@ -60,12 +68,13 @@
 // repairs a block stored corrupt. Reads verify every block against its CID and
 // report ErrCorrupt on a mismatch.
 //
-// Put writes each chunk as it is read, so at most about one ChunkSize of the
-// input is buffered. If Put fails (read error, cancelled context, limit
-// exceeded) no root is written and the chunks it wrote that nothing else
-// references are removed before it returns. Only a crash in the middle of a
-// Put can leave unreferenced chunks behind; they are invisible (no CID names
-// them as a blob), counted by Bytes, and removed by GC.
+// Put writes each chunk as it is read, so about one ChunkSize of the input is
+// buffered. If Put fails (read error, cancelled context, limit exceeded) no
+// root is written and the chunks it wrote that nothing else uses are removed
+// before it returns. Only a crash in the middle of a Put leaves unreferenced
+// chunks behind; they are invisible (no blob names them), counted by Bytes,
+// and removed by GC, a mark-and-sweep pass that also rebuilds the reference
+// counts and the byte counter (run it at start-up, or rarely).
 //
 // One Store must own a prefix: two Stores on the same prefix (in one process
 // or two) would corrupt each other's reference counts.

@@ -56,7 +56,7 @@ func (s *Store) Missing(c cid.Cid) ([]cid.Cid, error) {
 	var missing []cid.Cid
 	err = s.db.View(func(txn *badger.Txn) error {
 		if k == kindRaw {
-			ok, err := has(txn, s.key(tagBlock, c))
+			ok, err := s.hasBlock(txn, c)
 			if err == nil && !ok {
 				missing = []cid.Cid{c}
 			}
@@ -85,7 +85,7 @@ func (s *Store) absent(txn *badger.Txn, links []cid.Cid) ([]cid.Cid, error) {
 			continue
 		}
 		seen[l.KeyString()] = true
-		ok, err := has(txn, s.key(tagBlock, l))
+		ok, err := s.hasBlock(txn, l)
 		if err != nil {
 			return nil, err
 		}
@@ -121,11 +121,14 @@ func (s *Store) Stat(c cid.Cid) (int64, error) {
 }
 
 func (s *Store) stat(txn *badger.Txn, c cid.Cid, k kind) (int64, error) {
-	tag := byte(tagBlock)
-	if k == kindRoot {
-		tag = tagSize
+	if k == kindRaw {
+		n, segs, err := s.blockLen(txn, c)
+		if err == nil && segs == 0 {
+			err = fmt.Errorf("%w: blob %s", ErrNotFound, c)
+		}
+		return int64(n), err
 	}
-	item, err := txn.Get(s.key(tag, c))
+	item, err := txn.Get(s.key(tagSize, c))
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return 0, fmt.Errorf("%w: blob %s", ErrNotFound, c)
 	}
@@ -134,10 +137,6 @@ func (s *Store) stat(txn *badger.Txn, c cid.Cid, k kind) (int64, error) {
 	}
 	var n int64
 	err = item.Value(func(v []byte) error {
-		if k == kindRaw {
-			n = int64(len(v))
-			return nil
-		}
 		if len(v) != 8 {
 			return fmt.Errorf("%w: size record of %s", ErrCorrupt, c)
 		}

@@ -17,8 +17,9 @@ type ref struct {
 
 func (r ref) used() bool { return r.pinned || r.roots > 0 }
 
-func (w *wtxn) getRef(c cid.Cid) (ref, error) {
-	item, err := w.Get(w.s.key(tagRef, c))
+// getRef returns the reference record of raw block c (zero if none).
+func (s *Store) getRef(txn *badger.Txn, c cid.Cid) (ref, error) {
+	item, err := txn.Get(s.key(tagRef, c))
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return ref{}, nil
 	}
@@ -59,6 +60,9 @@ func decodeRef(v []byte) (ref, bool) {
 	return r, true
 }
 
+func (w *wtxn) getRef(c cid.Cid) (ref, error) { return w.s.getRef(w.Txn, c) }
+
+// setRef stores r for raw block c, deleting the record when r is unused.
 func (w *wtxn) setRef(c cid.Cid, r ref) error {
 	k := w.s.key(tagRef, c)
 	if !r.used() {

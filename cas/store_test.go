@@ -73,7 +73,7 @@ func TestPutOpen(t *testing.T) {
 			if again := putBlob(t, s, data); !again.Equals(c) || storedBytes(t, s) != want {
 				t.Fatalf("second Put: %s, Bytes %d", again, storedBytes(t, s))
 			}
-			checkInvariants(t, s, false)
+			checkInvariants(t, s)
 		})
 	}
 }
@@ -107,7 +107,7 @@ func TestDedupSharedChunks(t *testing.T) {
 	if got := storedBytes(t, s); got != want {
 		t.Fatalf("Bytes() = %d after a repeating blob, want %d", got, want)
 	}
-	checkInvariants(t, s, false)
+	checkInvariants(t, s)
 
 	mustDelete(t, s, ca)
 	want -= int64(ChunkSize/2 + len(rootA))
@@ -123,7 +123,7 @@ func TestDedupSharedChunks(t *testing.T) {
 	if got := storedBytes(t, s); got != 0 {
 		t.Fatalf("all deleted: Bytes() = %d", got)
 	}
-	checkInvariants(t, s, false)
+	checkInvariants(t, s)
 }
 
 func mustDelete(tb testing.TB, s *Store, c cid.Cid) {
@@ -151,7 +151,7 @@ func TestDelete(t *testing.T) {
 		if n := storedBytes(t, s); n != 0 {
 			t.Fatalf("size %d: Bytes() = %d after Delete", size, n)
 		}
-		checkInvariants(t, s, false)
+		checkInvariants(t, s)
 	}
 }
 
@@ -196,7 +196,7 @@ func TestPutFailuresLeaveNothing(t *testing.T) {
 			if got := storedBytes(t, s); got != before {
 				t.Fatalf("Bytes() = %d after failed Put, want %d", got, before)
 			}
-			checkInvariants(t, s, false)
+			checkInvariants(t, s)
 		})
 	}
 	if !bytes.Equal(readAll(t, s, ck), keep) {
@@ -260,7 +260,7 @@ func TestMissingLinksExchange(t *testing.T) {
 	if storedBytes(t, dst) != storedBytes(t, src) {
 		t.Fatalf("Bytes: dst %d, src %d", storedBytes(t, dst), storedBytes(t, src))
 	}
-	checkInvariants(t, dst, false)
+	checkInvariants(t, dst)
 	mustDelete(t, dst, c)
 	if n := storedBytes(t, dst); n != 0 {
 		t.Fatalf("Bytes() = %d after deleting the exchanged blob", n)
@@ -289,7 +289,7 @@ func TestPutBlock(t *testing.T) {
 		t.Fatal("standalone raw block is not a blob")
 	}
 	mustDelete(t, s, c)
-	checkInvariants(t, s, false)
+	checkInvariants(t, s)
 }
 
 func TestCorruption(t *testing.T) {
@@ -321,7 +321,7 @@ func TestCorruption(t *testing.T) {
 	if !bytes.Equal(readAll(t, s, c), data) {
 		t.Fatal("repair failed")
 	}
-	checkInvariants(t, s, false)
+	checkInvariants(t, s)
 
 	leaf := []byte("small blob")
 	cl := putBlob(t, s, leaf)
@@ -341,12 +341,16 @@ func TestCorruption(t *testing.T) {
 	if m, err := s.Missing(c); err != nil || len(m) != 1 || !m[0].Equals(c) {
 		t.Fatalf("Missing with a corrupt root = %v, %v", m, err)
 	}
-	mustDelete(t, s, c) // still decodes: chunks are released
+	mustDelete(t, s, c) // no longer decodes: its chunks stay until GC
 	mustDelete(t, s, cl)
+	freed, err := s.GC(context.Background())
+	if err != nil || freed != int64(len(data)) {
+		t.Fatalf("GC freed %d, %v; want %d", freed, err, len(data))
+	}
 	if n := storedBytes(t, s); n != 0 {
 		t.Fatalf("Bytes() = %d", n)
 	}
-	checkInvariants(t, s, false)
+	checkInvariants(t, s)
 }
 
 func TestClosedReaderAndCancel(t *testing.T) {

@@ -97,7 +97,8 @@ func (a *Agg) Merge(o *Agg) {
 
 // Quantile estimates the q-quantile (0 <= q <= 1, clamped) of the values:
 // the value of rank floor(q*(Values-1)) in ascending order, within 1%
-// relative error and clamped to [Min, Max]. It is 0 if there are no values.
+// relative error and clamped to [Min, Max]; the lowest and highest ranks
+// are Min and Max exactly. It is 0 if there are no values.
 func (a *Agg) Quantile(q float64) float64 {
 	if a.Values == 0 {
 		return 0
@@ -105,8 +106,13 @@ func (a *Agg) Quantile(q float64) float64 {
 	if !(q > 0) { // also NaN
 		q = 0
 	}
-	rank := uint64(float64(min(q, 1) * float64(a.Values-1)))
-	rank = min(rank, a.Values-1)
+	rank := min(uint64(float64(min(q, 1)*float64(a.Values-1))), a.Values-1)
+	switch rank {
+	case 0:
+		return a.Min
+	case a.Values - 1:
+		return a.Max
+	}
 	return min(max(a.valueAt(rank), a.Min), a.Max)
 }
 

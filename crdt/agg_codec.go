@@ -15,7 +15,7 @@ const MaxAggSize = 1 << 16
 //
 //	agg    = version:byte(1) count:uvarint values:uvarint [stats] hll
 //	stats  = min:float64le max:float64le sum zeros:uvarint pos:store neg:store   only if values > 0
-//	sum    = sign:byte(0) | sign:byte(1 or 2) len:uint16be magnitude:len          exact sum in 2^-1074 steps
+//	sum    = sign:byte(0) | sign:byte(1 or 2) shift:uvarint n:uvarint odd:n   |sum| = odd<<shift steps of 2^-1074
 //	store  = n:uvarint (index:uvarint count:uvarint)*n    first index from the minimum, then gaps minus one
 //	hll    = 0 | 1 n:uvarint (index:uvarint rho:byte)*n | 2 registers:4096 bytes
 //
@@ -82,6 +82,9 @@ func (a *Agg) decodeStats(r *reader) {
 		return
 	}
 	a.sum.decode(r)
+	if sign := a.sum.v.Sign(); r.err == nil && (sign < 0 && a.Min >= 0 || sign > 0 && a.Max <= 0) {
+		r.fail("sum sign %d outside min %v and max %v", sign, a.Min, a.Max)
+	}
 	a.zero = r.uvarint("zero count")
 	total := a.zero
 	for _, st := range []*bucketStore{&a.pos, &a.neg} {

@@ -1,6 +1,9 @@
 package crdt
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // Context is a causal context: the set of dots a replica knows, kept as a
 // compact version vector (per origin the contiguous maximum from 1) plus the
@@ -10,8 +13,8 @@ import "slices"
 // The zero value is an empty Context ready to use. A Context is not safe for
 // concurrent use. Read-only methods accept a nil *Context as the empty set.
 type Context struct {
-	m    map[string]*originState
-	keys []string // the origins of m, sorted
+	m    map[string]*originState // by origin, for lookups
+	list []*originState          // the same states, sorted by origin, for walks
 }
 
 // NewContext returns an empty Context.
@@ -32,10 +35,9 @@ func (c *Context) stateFor(origin string) *originState {
 	if c.m == nil {
 		c.m = make(map[string]*originState)
 	}
-	st := &originState{}
+	st := &originState{origin: origin}
 	c.m[origin] = st
-	i, _ := slices.BinarySearch(c.keys, origin)
-	c.keys = slices.Insert(c.keys, i, origin)
+	c.list = slices.Insert(c.list, c.search(origin), st)
 	return st
 }
 
@@ -43,10 +45,17 @@ func (c *Context) stateFor(origin string) *originState {
 func (c *Context) removeOrigin(origin string) {
 	if _, ok := c.m[origin]; ok {
 		delete(c.m, origin)
-		if i, ok := slices.BinarySearch(c.keys, origin); ok {
-			c.keys = slices.Delete(c.keys, i, i+1)
-		}
+		i := c.search(origin)
+		c.list = slices.Delete(c.list, i, i+1)
 	}
+}
+
+// search is the position of origin in c.list, or where it would go.
+func (c *Context) search(origin string) int {
+	i, _ := slices.BinarySearchFunc(c.list, origin, func(st *originState, o string) int {
+		return strings.Compare(st.origin, o)
+	})
+	return i
 }
 
 // Add adds d and reports whether it was new. An invalid dot (see Dot.Valid)
@@ -95,10 +104,14 @@ func (c *Context) Highest(origin string) uint64 {
 // Origins returns the origins with at least one dot, sorted. The slice is a
 // copy.
 func (c *Context) Origins() []string {
-	if c == nil {
+	if c == nil || len(c.list) == 0 {
 		return nil
 	}
-	return slices.Clone(c.keys)
+	out := make([]string, len(c.list))
+	for i, st := range c.list {
+		out[i] = st.origin
+	}
+	return out
 }
 
 // Len is the number of dots held, saturating at the uint64 maximum.
@@ -118,25 +131,22 @@ func (c *Context) Merge(o *Context) {
 	if o == nil || o == c {
 		return
 	}
-	var added []string
-	for _, origin := range o.keys {
-		ost := o.m[origin]
-		st := c.m[origin]
+	var added []*originState
+	for _, ost := range o.list {
+		st := c.m[ost.origin]
 		if st == nil {
 			if c.m == nil {
 				c.m = make(map[string]*originState, len(o.m))
 			}
-			c.m[origin] = ost.clone()
-			added = append(added, origin)
+			st = ost.clone()
+			c.m[st.origin] = st
+			added = append(added, st)
 			continue
 		}
-		if len(ost.extra) == 0 && ost.max <= st.max {
-			continue
-		}
-		c.m[origin] = union(st, ost)
+		st.unionWith(ost)
 	}
 	if len(added) > 0 {
-		c.keys = mergeSorted(c.keys, added)
+		c.list = mergeSorted(c.list, added)
 	}
 }
 
@@ -147,10 +157,11 @@ func (c *Context) Clone() *Context {
 		return out
 	}
 	out.m = make(map[string]*originState, len(c.m))
-	for k, st := range c.m {
-		out.m[k] = st.clone()
+	out.list = make([]*originState, len(c.list))
+	for i, st := range c.list {
+		out.list[i] = st.clone()
+		out.m[st.origin] = out.list[i]
 	}
-	out.keys = slices.Clone(c.keys)
 	return out
 }
 
@@ -186,15 +197,22 @@ func (c *Context) Missing(o *Context) []Range {
 		return nil
 	}
 	var out []Range
+	var olist []*originState
+	if o != nil {
+		olist = o.list
+	}
+	j := 0
 	empty := &originState{}
-	for _, origin := range c.keys {
-		st := c.m[origin]
-		ost := o.state(origin)
-		if ost == nil {
-			ost = empty
+	for _, st := range c.list { // a merge join of the two sorted lists
+		for j < len(olist) && olist[j].origin < st.origin {
+			j++
+		}
+		ost := empty
+		if j < len(olist) && olist[j].origin == st.origin {
+			ost = olist[j]
 		}
 		difference(st, ost, func(s span) {
-			out = append(out, Range{Origin: origin, From: s.from, To: s.to})
+			out = append(out, Range{Origin: st.origin, From: s.from, To: s.to})
 		})
 	}
 	return out
@@ -224,10 +242,10 @@ func (c *Context) eachSpan(fn func(origin string, s span) bool) {
 	if c == nil {
 		return
 	}
-	for _, origin := range c.keys {
-		it := newSpanIter(c.m[origin])
+	for _, st := range c.list {
+		it := newSpanIter(st)
 		for s, ok := it.peek(); ok; s, ok = it.peek() {
-			if !fn(origin, s) {
+			if !fn(st.origin, s) {
 				return
 			}
 			it.next()
@@ -235,12 +253,12 @@ func (c *Context) eachSpan(fn func(origin string, s span) bool) {
 	}
 }
 
-// mergeSorted merges two sorted, disjoint string slices into a new one.
-func mergeSorted(a, b []string) []string {
-	out := make([]string, 0, len(a)+len(b))
+// mergeSorted merges two lists of states sorted by distinct origins.
+func mergeSorted(a, b []*originState) []*originState {
+	out := make([]*originState, 0, len(a)+len(b))
 	i, j := 0, 0
 	for i < len(a) && j < len(b) {
-		if a[i] < b[j] {
+		if a[i].origin < b[j].origin {
 			out = append(out, a[i])
 			i++
 		} else {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"slices"
 )
 
 // Context encoding, format version 1:
@@ -24,9 +25,9 @@ func (c *Context) MarshalBinary() ([]byte, error) {
 		return nil, fmt.Errorf("crdt: context has %d origins, limit %d", n, MaxOrigins)
 	}
 	if c != nil {
-		for _, k := range c.keys {
-			if n := len(c.m[k].extra); n > MaxExtraRanges {
-				return nil, fmt.Errorf("crdt: origin %q has %d extra ranges, limit %d", k, n, MaxExtraRanges)
+		for _, st := range c.list {
+			if n := len(st.extra); n > MaxExtraRanges {
+				return nil, fmt.Errorf("crdt: origin %q has %d extra ranges, limit %d", st.origin, n, MaxExtraRanges)
 			}
 		}
 	}
@@ -34,15 +35,22 @@ func (c *Context) MarshalBinary() ([]byte, error) {
 }
 
 func (c *Context) appendEncoding(b []byte) []byte {
+	if c != nil { // size guess, to grow once: short varints for most numbers
+		n := 8
+		for _, st := range c.list {
+			n += len(st.origin) + 8 + 6*len(st.extra)
+		}
+		b = slices.Grow(b, n)
+	}
 	b = append(b, formatV1)
 	b = binary.AppendUvarint(b, uint64(c.size()))
 	if c == nil {
 		return b
 	}
-	for _, k := range c.keys {
-		b = binary.AppendUvarint(b, uint64(len(k)))
-		b = append(b, k...)
-		b = appendState(b, c.m[k])
+	for _, st := range c.list {
+		b = binary.AppendUvarint(b, uint64(len(st.origin)))
+		b = append(b, st.origin...)
+		b = appendState(b, st)
 	}
 	return b
 }
@@ -83,10 +91,10 @@ func (c *Context) UnmarshalBinary(b []byte) error {
 		return r.err
 	}
 	m := make(map[string]*originState, n)
-	keys := make([]string, 0, n)
+	list := make([]*originState, 0, n)
 	for i := uint64(0); i < n && r.err == nil; i++ {
 		origin := readOrigin(r)
-		if r.err == nil && i > 0 && origin <= keys[i-1] {
+		if r.err == nil && i > 0 && origin <= list[i-1].origin {
 			r.fail("origin %d not in ascending order", i)
 		}
 		st := decodeState(r)
@@ -94,14 +102,15 @@ func (c *Context) UnmarshalBinary(b []byte) error {
 			r.fail("origin %q holds no dots", origin)
 		}
 		if r.err == nil {
+			st.origin = origin
 			m[origin] = st
-			keys = append(keys, origin)
+			list = append(list, st)
 		}
 	}
 	if err := r.finish(); err != nil {
 		return err
 	}
-	c.m, c.keys = m, keys
+	c.m, c.list = m, list
 	return nil
 }
 
@@ -179,7 +188,7 @@ func (c *Context) DecodeOrigin(origin string, b []byte) error {
 		c.removeOrigin(origin)
 		return nil
 	}
-	c.stateFor(origin)
-	c.m[origin] = st
+	dst := c.stateFor(origin)
+	dst.max, dst.extra = st.max, st.extra
 	return nil
 }

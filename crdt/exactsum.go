@@ -1,17 +1,19 @@
 package crdt
 
 import (
+	"encoding/binary"
 	"math"
 	"math/big"
+	"math/bits"
 )
 
 // sumScale is the exponent of the smallest float64 step, 2^-1074: every
 // finite float64 is an integer multiple of it.
 const sumScale = -1074
 
-// maxSumBytes bounds the encoded magnitude of an exact sum: 2^64 values of
-// at most 2^1024 each, scaled by 2^1074, take at most 2162 bits.
-const maxSumBytes = 272
+// maxSumBits bounds the magnitude of an exact sum: 2^64 values below 2^1024
+// each, scaled by 2^1074, take at most 2162 bits.
+const maxSumBits = 1024 + 1074 + 64
 
 // exactSum is a sum of finite float64s kept exactly, as an integer count of
 // 2^-1074 steps. Integer addition is associative, so the sum does not
@@ -48,23 +50,60 @@ func (s *exactSum) set(o *exactSum) { s.v.Set(&o.v) }
 func (s *exactSum) equal(o *exactSum) bool { return s.v.Cmp(&o.v) == 0 }
 
 // float64 is the sum rounded to nearest even, saturated to the finite
-// float64 range.
+// float64 range. It reads the integer's words in place: no allocation.
 func (s *exactSum) float64() float64 {
-	return s.quo(1)
+	n := uint(s.v.BitLen())
+	ws := s.v.Bits()
+	var x float64
+	if n <= 53 { // exact, as a subnormal or small normal
+		x = math.Ldexp(float64(wordsAt(ws, 0)), sumScale)
+	} else {
+		lo := n - 64
+		if n < 64 {
+			lo = 0
+		}
+		top := wordsAt(ws, lo) << (64 - (n - lo)) // the 64 highest bits, left aligned
+		sticky := s.v.TrailingZeroBits() < lo
+		m, rem := top>>11, top&0x7ff
+		if rem > 0x400 || rem == 0x400 && (sticky || m&1 == 1) {
+			m++
+		}
+		x = math.Ldexp(float64(m), int(n)-53+sumScale) // m <= 2^53: exact unless it overflows
+	}
+	if math.IsInf(x, 0) {
+		x = math.MaxFloat64
+	}
+	if s.v.Sign() < 0 {
+		return -x
+	}
+	return x
 }
 
-// quo is the sum divided by n (n >= 1), rounded to nearest even and
-// saturated to the finite float64 range.
+// wordsAt returns the 64 bits of ws (a little-endian magnitude) starting
+// at bit lo, whatever the platform's word size.
+func wordsAt(ws []big.Word, lo uint) uint64 {
+	var out uint64
+	for k := uint(0); k < 64; {
+		i, off := (lo+k)/bits.UintSize, (lo+k)%bits.UintSize
+		if i >= uint(len(ws)) {
+			break
+		}
+		out |= uint64(ws[i]) >> off << k
+		k += bits.UintSize - off
+	}
+	return out
+}
+
+// quo is the sum divided by n (n >= 1), rounded to float64 and saturated
+// to the finite range. Only read paths use it, so it may allocate.
 func (s *exactSum) quo(n uint64) float64 {
-	if s.v.Sign() == 0 {
-		return 0
+	if n == 1 || s.v.Sign() == 0 {
+		return s.float64()
 	}
 	var f, d big.Float
 	f.SetInt(&s.v)
-	if n > 1 {
-		f.SetPrec(max(f.Prec(), 64) + 64)
-		f.Quo(&f, d.SetUint64(n))
-	}
+	f.SetPrec(max(f.Prec(), 64) + 64)
+	f.Quo(&f, d.SetUint64(n))
 	f.SetMantExp(&f, sumScale)
 	x, _ := f.Float64()
 	if math.IsInf(x, 0) {
@@ -74,7 +113,9 @@ func (s *exactSum) quo(n uint64) float64 {
 }
 
 // appendTo encodes the sum: a sign byte (0 zero, 1 positive, 2 negative),
-// then for a non-zero sum the big-endian magnitude with its length.
+// then for a non-zero sum |sum| = odd << shift as the shift and the odd
+// part's big-endian bytes with their length. Sums of everyday values have
+// a long run of trailing zero bits, so this is a few bytes.
 func (s *exactSum) appendTo(b []byte) []byte {
 	switch s.v.Sign() {
 	case 0:
@@ -84,8 +125,13 @@ func (s *exactSum) appendTo(b []byte) []byte {
 	default:
 		b = append(b, 2)
 	}
-	mag := s.v.Bytes()
-	b = append(b, byte(len(mag)>>8), byte(len(mag)))
+	shift := s.v.TrailingZeroBits()
+	var odd big.Int
+	odd.Abs(&s.v)
+	odd.Rsh(&odd, shift)
+	mag := odd.Bytes()
+	b = binary.AppendUvarint(b, uint64(shift))
+	b = binary.AppendUvarint(b, uint64(len(mag)))
 	return append(b, mag...)
 }
 
@@ -99,24 +145,25 @@ func (s *exactSum) decode(r *reader) {
 		r.fail("sum sign %d", sign)
 		return
 	}
-	hdr := r.bytes(2, "sum length")
-	if r.err != nil {
-		return
-	}
-	n := uint64(hdr[0])<<8 | uint64(hdr[1])
-	if n == 0 || n > maxSumBytes {
-		r.fail("sum magnitude of %d bytes outside [1, %d]", n, maxSumBytes)
-		return
+	shift := r.uvarint("sum shift")
+	n := r.uvarint("sum length")
+	if r.err == nil && (n == 0 || n > maxSumBits/8+1 || shift > maxSumBits) {
+		r.fail("sum of %d bytes shifted by %d is out of range", n, shift)
 	}
 	mag := r.bytes(n, "sum magnitude")
-	if r.err != nil {
+	switch {
+	case r.err != nil:
 		return
-	}
-	if mag[0] == 0 {
-		r.fail("sum magnitude has a leading zero byte")
+	case mag[0] == 0 || mag[n-1]&1 == 0:
+		r.fail("sum magnitude is not minimal and odd")
 		return
 	}
 	s.v.SetBytes(mag)
+	if shift+uint64(s.v.BitLen()) > maxSumBits {
+		r.fail("sum beyond %d bits", maxSumBits)
+		return
+	}
+	s.v.Lsh(&s.v, uint(shift))
 	if sign == 2 {
 		s.v.Neg(&s.v)
 	}

@@ -114,7 +114,9 @@ func (s *ORSet[V]) Merge(o *ORSet[V]) {
 // Extract returns the part of s within the given ranges, as a delta: the
 // entries for those dots, and in its context the dots of the ranges that s
 // has seen. With rs = s.Context().Missing(peer), merging the result into
-// the peer's state has the same effect as merging all of s.
+// the peer's state brings it every event and tombstone of s for dots the
+// peer had not seen. A removal of a dot the peer already holds is not in
+// Missing; it reaches the peer as the delta Remove returned.
 func (s *ORSet[V]) Extract(rs []Range) *ORSet[V] {
 	out := NewORSet[V]()
 	for _, r := range rs {

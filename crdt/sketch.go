@@ -138,13 +138,14 @@ func (s *bucketStore) appendTo(b []byte) []byte {
 		}
 	}
 	b = binary.AppendUvarint(b, uint64(n))
-	prev := int32(-1)
+	prev, first := int32(0), true
 	for i, c := range s.counts {
 		if c == 0 {
 			continue
 		}
 		idx := s.offset + int32(i)
-		if prev == -1 {
+		if first {
+			first = false
 			b = binary.AppendUvarint(b, uint64(idx-sketchMinIndex))
 		} else {
 			b = binary.AppendUvarint(b, uint64(idx-prev-1))

@@ -9,14 +9,15 @@ type span struct{ from, to uint64 }
 // the extra spans. Invariant (the compacted form): extra is sorted, its spans
 // are disjoint and non-adjacent, and extra[0].from >= max+2.
 type originState struct {
-	max   uint64
-	extra []span
+	origin string
+	max    uint64
+	extra  []span
 }
 
 func (st *originState) empty() bool { return st.max == 0 && len(st.extra) == 0 }
 
 func (st *originState) clone() *originState {
-	c := &originState{max: st.max}
+	c := &originState{origin: st.origin, max: st.max}
 	if len(st.extra) > 0 {
 		c.extra = append([]span(nil), st.extra...)
 	}
@@ -140,15 +141,22 @@ func (it *spanIter) peek() (span, bool) {
 
 func (it *spanIter) next() { it.i++ }
 
+// unionWith sets st to the compacted union of st and o.
+func (st *originState) unionWith(o *originState) {
+	switch {
+	case len(o.extra) == 0 && o.max <= st.max:
+		return
+	case len(st.extra) == 0 && st.max <= o.max:
+		st.max, st.extra = o.max, append(st.extra[:0], o.extra...)
+		return
+	}
+	u := union(st, o)
+	st.max, st.extra = u.max, u.extra
+}
+
 // union is the compacted union of two states. Neither input is modified.
 func union(a, b *originState) *originState {
-	if len(b.extra) == 0 && b.max <= a.max {
-		return a.clone()
-	}
-	if len(a.extra) == 0 && a.max <= b.max {
-		return b.clone()
-	}
-	out := &originState{}
+	out := &originState{origin: a.origin}
 	ia, ib := newSpanIter(a), newSpanIter(b)
 	for {
 		sa, okA := ia.peek()

@@ -2,7 +2,6 @@ package store
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -94,13 +93,7 @@ func payloadValue(p []byte) (float64, bool) {
 	if !bytes.Contains(p, []byte(`"`+ValueField+`"`)) {
 		return 0, false
 	}
-	var v struct {
-		Value *float64 `json:"value"`
-	}
-	if json.Unmarshal(p, &v) != nil || v.Value == nil {
-		return 0, false
-	}
-	return *v.Value, true
+	return topLevelNumber(p, ValueField)
 }
 
 // AggRow is one aggregate with its key.

@@ -13,11 +13,13 @@
 // Write path. Ingest hands inputs to a single writer goroutine, which
 // assigns seqs, ids and chain hashes and appends one record per group to
 // the current segment. A syncer goroutine takes every record written since
-// its last pass, issues one fdatasync for all of them (group commit), then
-// commits one badger transaction holding their index entries, context,
-// aggregates and checkpoint, signs one seal for the local log's new head,
-// and only then acknowledges the requests. Nothing is visible to readers
-// before it is durable.
+// its last pass and issues one fdatasync for all of them (group commit).
+// An indexer goroutine then commits one badger transaction holding their
+// index entries, context, aggregates, checkpoint and one seal over the
+// local log's new head, and only then acknowledges the requests. The three
+// stages overlap: while one batch is indexed the next is being synced and
+// the one after written. Nothing is visible to readers before it is
+// durable.
 //
 // Recovery. Badger is written without its own fsync: the segment is the
 // write-ahead log. On open the store reads the checkpoint and re-applies the
@@ -29,9 +31,9 @@
 // log.
 //
 // Concurrency. The writer goroutine owns seq assignment and the segment's
-// write offset; the syncer goroutine owns badger writes, the committed
-// context and the aggregates cache. Readers take Store.mu (read) to see the
-// committed context; the syncer takes it (write) only to publish a commit.
+// write offset; the indexer goroutine owns badger writes, its working
+// copy of the context and the aggregates cache. Readers take Store.mu (read) to see the
+// committed context; the indexer takes it (write) only to publish a commit.
 // There is no other lock in the write path; segment readers are guarded by
 // segments.mu, which is never held while taking Store.mu.
 package store

@@ -31,11 +31,12 @@ type Store struct {
 	db   *badger.DB
 	segs *segments
 
-	reqs   chan *request
-	groups chan *group
-	quit   chan struct{}
-	wg     sync.WaitGroup
-	once   sync.Once
+	reqs    chan *request
+	groups  chan *group   // written, waiting for fdatasync
+	durable chan []*group // synced, waiting for the index
+	quit    chan struct{}
+	wg      sync.WaitGroup
+	once    sync.Once
 
 	w writer // owned by the writer goroutine
 	c syncer // owned by the syncer goroutine
@@ -67,7 +68,8 @@ func Open(cfg Config) (*Store, error) {
 	s := &Store{
 		cfg: cfg, log: cfg.Logger, db: db, ctx: crdt.NewContext(),
 		reqs: make(chan *request, 1024), groups: make(chan *group, 64),
-		quit: make(chan struct{}),
+		durable: make(chan []*group, 64),
+		quit:    make(chan struct{}),
 	}
 	if err := s.load(); err != nil {
 		db.Close()
@@ -76,9 +78,10 @@ func Open(cfg Config) (*Store, error) {
 		}
 		return nil, err
 	}
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go s.runWriter()
 	go s.runSyncer()
+	go s.runIndexer()
 	return s, nil
 }
 

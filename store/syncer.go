@@ -16,7 +16,8 @@ import (
 // into another badger transaction, leaving room for context and aggregates.
 const txnSoftLimit = 1 << 20
 
-// syncer is the state of the syncer goroutine.
+// syncer is the state of the indexer goroutine (the syncer goroutine itself
+// only calls fdatasync and needs no state).
 type syncer struct {
 	s    *Store
 	ctx  *crdt.Context // committed context plus what the open transaction adds
@@ -29,42 +30,78 @@ func (c *syncer) init(s *Store) {
 	c.aggs = aggCache{db: s.db, m: map[crdt.AggKey]*crdt.Agg{}}
 }
 
-// runSyncer makes written groups durable, indexes them and acks them.
+// runSyncer makes written groups durable: it takes every group written
+// since its last pass, issues one fdatasync for all of them and hands them
+// to the indexer, so the next fdatasync overlaps their indexing.
 func (s *Store) runSyncer() {
 	defer s.wg.Done()
+	defer close(s.durable)
 	for g := range s.groups {
-		batch := []*group{g}
-	drain:
-		for {
+		batch := drain(s.groups, []*group{g})
+		if err := s.Err(); err != nil {
+			failGroups(batch, err)
+			continue
+		}
+		if err := syncFiles(batch); err != nil {
+			s.fail(err)
+			failGroups(batch, err)
+			continue
+		}
+		s.durable <- batch
+	}
+}
+
+// runIndexer commits durable groups to badger and acknowledges them.
+func (s *Store) runIndexer() {
+	defer s.wg.Done()
+	for batch := range s.durable {
+		for more := true; more; {
 			select {
-			case g2, ok := <-s.groups:
+			case b, ok := <-s.durable:
 				if !ok {
-					break drain
+					more = false
+					break
 				}
-				batch = append(batch, g2)
+				batch = append(batch, b...)
 			default:
-				break drain
+				more = false
 			}
 		}
 		s.c.commit(batch)
 	}
 }
 
-// commit syncs the segment files of batch, commits their index and state
-// to badger and acknowledges their requests.
+// drain appends to batch every group already waiting on ch.
+func drain(ch chan *group, batch []*group) []*group {
+	for {
+		select {
+		case g, ok := <-ch:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, g)
+		default:
+			return batch
+		}
+	}
+}
+
+func failGroups(batch []*group, err error) {
+	for _, g := range batch {
+		failAll(g.reqs, err)
+	}
+}
+
+// commit commits the badger state of durable groups and acknowledges
+// their requests.
 func (c *syncer) commit(batch []*group) {
 	err := c.s.Err()
-	if err == nil {
-		err = syncFiles(batch)
-	}
 	if err == nil {
 		err = c.index(batch)
 	}
 	if err != nil {
 		c.s.fail(err)
-		for _, g := range batch {
-			failAll(g.reqs, err)
-		}
+		failGroups(batch, err)
 		return
 	}
 	var events []*event.Event

@@ -1,0 +1,163 @@
+package cas
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/ipfs/go-cid"
+)
+
+// gcBatch is how many keys one GC transaction writes.
+const gcBatch = 512
+
+// GC rebuilds the store's bookkeeping from its blocks (mark and sweep): it
+// recounts the roots linking each chunk, removes raw blocks that are neither
+// blobs of their own nor linked from a root (chunks of a Put interrupted by a
+// crash, chunks of a corrupt root that was deleted), and recomputes the byte
+// counter. It returns the bytes of the blocks removed. Chunks of Puts in
+// flight are kept. GC holds the store's write lock throughout and reads every
+// block key and root block, so run it rarely, for example at start-up.
+func (s *Store) GC(ctx context.Context) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, err := s.mark(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("cas: gc: %w", err)
+	}
+	freed, err := s.sweep(m)
+	if err != nil {
+		return freed, fmt.Errorf("cas: gc: %w", err)
+	}
+	return freed, nil
+}
+
+// marks is what GC learns from one consistent scan.
+type marks struct {
+	total int64             // bytes of all stored blocks
+	raw   map[string]int    // raw block → stored length
+	links map[string]uint64 // raw CID → roots linking it
+	refs  map[string]ref    // stored reference records
+}
+
+func (s *Store) mark(ctx context.Context) (*marks, error) {
+	m := &marks{raw: map[string]int{}, links: map[string]uint64{}, refs: map[string]ref{}}
+	err := s.db.View(func(txn *badger.Txn) error {
+		if err := s.scanKeys(ctx, txn, tagBlock, func(c cid.Cid, k kind) error {
+			return m.block(s, txn, c, k)
+		}); err != nil {
+			return err
+		}
+		return s.scanKeys(ctx, txn, tagRef, func(c cid.Cid, _ kind) error {
+			r, err := s.getRef(txn, c)
+			m.refs[c.KeyString()] = r
+			return err
+		})
+	})
+	return m, err
+}
+
+// block records one stored block.
+func (m *marks) block(s *Store, txn *badger.Txn, c cid.Cid, k kind) error {
+	data, _, err := s.loadBlock(txn, c, nil)
+	if err != nil {
+		return err
+	}
+	m.total += int64(len(data))
+	if k == kindRaw {
+		m.raw[c.KeyString()] = len(data)
+		return nil
+	}
+	r, err := decodeRoot(data)
+	if err != nil {
+		return nil // a corrupt root links nothing until repaired
+	}
+	seen := map[string]bool{}
+	for _, l := range r.links {
+		if !seen[l.KeyString()] {
+			seen[l.KeyString()] = true
+			m.links[l.KeyString()]++
+		}
+	}
+	return nil
+}
+
+// scanKeys calls fn for each CID stored under tag, skipping the later pieces
+// of split blocks.
+func (s *Store) scanKeys(ctx context.Context, txn *badger.Txn, tag byte, fn func(cid.Cid, kind) error) error {
+	opts := badger.DefaultIteratorOptions
+	opts.PrefetchValues = false
+	opts.Prefix = append(bytes.Clone(s.prefix), tag)
+	it := txn.NewIterator(opts)
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		key := it.Item().Key()[len(opts.Prefix):]
+		if len(key) != cidLen {
+			continue
+		}
+		c, err := cid.Cast(key)
+		if err != nil {
+			continue
+		}
+		k, err := kindOf(c)
+		if err != nil {
+			continue
+		}
+		if err := fn(c, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sweep writes the corrections found by mark.
+func (s *Store) sweep(m *marks) (int64, error) {
+	var freed int64
+	var ops []func(w *wtxn) error
+	for key, n := range m.raw {
+		c := cid.MustParse([]byte(key))
+		r := ref{pinned: m.refs[key].pinned, roots: m.links[key]}
+		if !r.used() && s.pending[key] == 0 {
+			freed += int64(n)
+			ops = append(ops, func(w *wtxn) error { return w.dropBlock(c) })
+		}
+	}
+	for key, roots := range m.links {
+		if r := m.refs[key]; r.roots != roots {
+			c, r := cid.MustParse([]byte(key)), ref{pinned: r.pinned, roots: roots}
+			ops = append(ops, func(w *wtxn) error { return w.setRef(c, r) })
+		}
+	}
+	for key, r := range m.refs {
+		if _, linked := m.links[key]; !linked && r.roots > 0 {
+			c, r := cid.MustParse([]byte(key)), ref{pinned: r.pinned}
+			ops = append(ops, func(w *wtxn) error { return w.setRef(c, r) })
+		}
+	}
+	total := m.total - freed
+	ops = append(ops, func(w *wtxn) error {
+		w.delta = 0
+		return w.Set(s.bytesKey(), binary.BigEndian.AppendUint64(nil, uint64(total)))
+	})
+	for len(ops) > 0 {
+		batch := ops[:min(gcBatch, len(ops))]
+		ops = ops[len(batch):]
+		err := s.updateLocked(func(w *wtxn) error {
+			for _, op := range batch {
+				if err := op(w); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	return freed, nil
+}
