@@ -6,23 +6,23 @@ import (
 	"github.com/ipfs/go-cid"
 )
 
-// Delete removes blob c in one transaction. For a root that is the root block,
-// its size record and every chunk no other blob uses; for a raw leaf, the
-// block unless a stored root links to it (then it stays, as that blob's chunk,
-// and Has(c) stays true). Errors wrap ErrNotFound when nothing of c is stored,
-// or ErrInvalidCID. A root block stored corrupt is still deleted; if it no
-// longer decodes, its chunks stay until GC reclaims them.
+// Delete removes blob c. For a root: the root block and its size record in
+// one transaction (the blob is gone at once), then every chunk no other blob
+// uses, in batches. For a raw leaf: the block, unless a stored root links to
+// it (then it stays, as that blob's chunk, and Has(c) stays true). Errors wrap
+// ErrNotFound when nothing of c is stored, or ErrInvalidCID. A root block
+// stored corrupt is still deleted; if it no longer decodes, its chunks stay
+// until GC reclaims them.
 func (s *Store) Delete(c cid.Cid) error {
 	k, err := kindOf(c)
 	if err != nil {
 		return err
 	}
-	err = s.update(func(w *wtxn) error {
-		if k == kindRaw {
-			return w.deleteLeaf(c)
-		}
-		return w.deleteRoot(c)
-	})
+	if k == kindRaw {
+		err = s.update(func(w *wtxn) error { return w.deleteLeaf(c) })
+	} else {
+		err = s.deleteRoot(c)
+	}
 	if err != nil {
 		return fmt.Errorf("cas: delete: %w", err)
 	}
@@ -48,23 +48,30 @@ func (w *wtxn) deleteLeaf(c cid.Cid) error {
 	return w.release(c)
 }
 
-func (w *wtxn) deleteRoot(c cid.Cid) error {
-	block, segs, err := w.s.loadBlock(w.Txn, c, nil)
+func (s *Store) deleteRoot(c cid.Cid) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var links []cid.Cid
+	err := s.updateLocked(func(w *wtxn) error {
+		block, segs, err := s.loadBlock(w.Txn, c, nil)
+		if err != nil {
+			return err
+		}
+		if segs == 0 {
+			return fmt.Errorf("%w: blob %s", ErrNotFound, c)
+		}
+		// Links are released even if the block fails its hash, as long as
+		// it decodes: a corrupt link digest then leaks only that chunk.
+		if r, err := decodeRoot(block); err == nil {
+			links = r.links
+		}
+		if err := w.Delete(s.key(tagSize, c)); err != nil {
+			return err
+		}
+		return w.dropBlock(c)
+	})
 	if err != nil {
 		return err
 	}
-	if segs == 0 {
-		return fmt.Errorf("%w: blob %s", ErrNotFound, c)
-	}
-	// Links are released even if the block fails its hash, as long as it
-	// decodes: corruption of a link's digest then leaks only that chunk.
-	if r, err := decodeRoot(block); err == nil {
-		if err := w.link(r.links, -1); err != nil {
-			return err
-		}
-	}
-	if err := w.Delete(w.s.key(tagSize, c)); err != nil {
-		return err
-	}
-	return w.dropBlock(c)
+	return s.linkLocked(links, -1)
 }

@@ -92,7 +92,7 @@ func (p *put) run(ctx context.Context, ch *chunker, chunk []byte, limit int64) (
 	r := root{size: size, links: p.links}
 	block := r.encode()
 	c := sumRoot(block)
-	if err := p.s.update(func(w *wtxn) error { return w.putRoot(c, block, r) }); err != nil {
+	if err := p.s.putRoot(c, block, r); err != nil {
 		return cid.Undef, 0, fmt.Errorf("cas: put %s: %w", c, err)
 	}
 	return c, size, nil
@@ -213,5 +213,5 @@ func (s *Store) PutBlock(c cid.Cid, data []byte) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", c, err)
 	}
-	return s.update(func(w *wtxn) error { return w.putRoot(c, data, r) })
+	return s.putRoot(c, data, r)
 }

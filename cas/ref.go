@@ -91,15 +91,44 @@ func (w *wtxn) pin(c cid.Cid) error {
 	return w.setRef(c, r)
 }
 
-// link adds delta (+1 or -1) to the root count of every distinct link of a
-// root; links that drop to no use are removed.
-func (w *wtxn) link(links []cid.Cid, delta int) error {
+// linkBatch bounds the links one transaction updates, so that a root of
+// MaxLinks chunks stays within badger's transaction limits even with a small
+// memtable (the node's minimum is 1 MiB: about 1,600 entries per transaction).
+const linkBatch = 256
+
+// distinct returns links without repeats, in order.
+func distinct(links []cid.Cid) []cid.Cid {
 	seen := make(map[string]bool, len(links))
+	out := make([]cid.Cid, 0, len(links))
 	for _, l := range links {
-		if seen[l.KeyString()] {
-			continue
+		if !seen[l.KeyString()] {
+			seen[l.KeyString()] = true
+			out = append(out, l)
 		}
-		seen[l.KeyString()] = true
+	}
+	return out
+}
+
+// linkLocked adds delta (+1 or -1) to the root count of every distinct link
+// of a root, linkBatch links per transaction; links that drop to no use are
+// removed. The caller holds s.mu. If it fails or the process dies part way,
+// some counts are off until GC recounts them (a count too high only delays
+// freeing a chunk).
+func (s *Store) linkLocked(links []cid.Cid, delta int) error {
+	links = distinct(links)
+	for len(links) > 0 {
+		batch := links[:min(linkBatch, len(links))]
+		links = links[len(batch):]
+		if err := s.updateLocked(func(w *wtxn) error { return w.link(batch, delta) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// link adds delta to the root count of each of links, which are distinct.
+func (w *wtxn) link(links []cid.Cid, delta int) error {
+	for _, l := range links {
 		r, err := w.getRef(l)
 		if err != nil {
 			return err
@@ -122,15 +151,28 @@ func (w *wtxn) link(links []cid.Cid, delta int) error {
 	return nil
 }
 
-// putRoot stores a verified root block and its references; a root already
-// stored is only repaired if its stored copy differs.
-func (w *wtxn) putRoot(c cid.Cid, block []byte, r root) error {
-	added, err := w.putBlock(c, block)
-	if err != nil || !added {
+// putRoot stores a verified root block. The references to its chunks are
+// written first, the root block and its size last, so a root is never visible
+// before its chunks are protected. A root already stored is only repaired if
+// its stored copy differs.
+func (s *Store) putRoot(c cid.Cid, block []byte, r root) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var present bool
+	err := s.db.View(func(txn *badger.Txn) (err error) {
+		present, err = s.hasBlock(txn, c)
+		return err
+	})
+	if err == nil && !present {
+		err = s.linkLocked(r.links, +1)
+	}
+	if err != nil {
 		return err
 	}
-	if err := w.Set(w.s.key(tagSize, c), binary.BigEndian.AppendUint64(nil, uint64(r.size))); err != nil {
-		return err
-	}
-	return w.link(r.links, +1)
+	return s.updateLocked(func(w *wtxn) error {
+		if _, err := w.putBlock(c, block); err != nil || present {
+			return err
+		}
+		return w.Set(w.s.key(tagSize, c), binary.BigEndian.AppendUint64(nil, uint64(r.size)))
+	})
 }

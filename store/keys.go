@@ -13,7 +13,7 @@ const (
 	prefixID      = 'i' // i | event id (16) → len(origin) | origin | seq(8 BE)
 	prefixContext = 'c' // c | origin → crdt.Context.EncodeOrigin
 	prefixAgg     = 'a' // a | window | len(type) | type | start(8, sign-flipped BE) → crdt.Agg
-	prefixSeal    = 's' // s | len(origin) | origin → event.Seal (the newest)
+	prefixSeal    = 's' // s | len(origin) | origin | seq(8 BE) → event.Seal
 	prefixMeta    = 'm' // m | name → value
 	// PrefixBlobs is the key prefix under which the node keeps its cas.Store.
 	PrefixBlobs = 'b'
@@ -62,7 +62,9 @@ func decodeDotValue(b []byte) (crdt.Dot, error) {
 
 func contextKey(origin string) []byte { return append([]byte{prefixContext}, origin...) }
 
-func sealKey(origin string) []byte { return originKey(prefixSeal, origin, 0) }
+func sealKey(origin string, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(originKey(prefixSeal, origin, 8), seq)
+}
 
 func aggPrefix(w crdt.Window, typ string) []byte {
 	k := []byte{prefixAgg, byte(w), byte(len(typ))}

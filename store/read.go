@@ -117,18 +117,41 @@ func (s *Store) Scan(q Query, fn func(*event.Event) error) error {
 
 // Seal returns the newest seal held for origin.
 func (s *Store) Seal(origin string) (event.Seal, error) {
+	return s.findSeal(origin, ^uint64(0), true)
+}
+
+// NextSeal returns the first seal held for origin at or after seq: the one
+// that vouches for the event at seq.
+func (s *Store) NextSeal(origin string, seq uint64) (event.Seal, error) {
+	return s.findSeal(origin, seq, false)
+}
+
+func (s *Store) findSeal(origin string, seq uint64, reverse bool) (event.Seal, error) {
 	var seal event.Seal
+	found := false
 	err := s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(sealKey(origin))
-		if err != nil {
-			return err
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: originKey(prefixSeal, origin, 0), Reverse: reverse})
+		defer it.Close()
+		it.Seek(sealKey(origin, seq))
+		if !it.Valid() {
+			return nil
 		}
-		return item.Value(seal.UnmarshalBinary)
+		found = true
+		return it.Item().Value(seal.UnmarshalBinary)
 	})
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return seal, fmt.Errorf("%w: no seal for %s", ErrNotFound, origin)
+	if err == nil && !found {
+		err = fmt.Errorf("%w: no seal for %s at or %s seq %d", ErrNotFound, origin, map[bool]string{true: "before", false: "after"}[reverse], seq)
 	}
 	return seal, err
+}
+
+// Hash returns the hash of the held event at d.
+func (s *Store) Hash(d crdt.Dot) (event.Hash, bool) {
+	e, err := s.Get(d)
+	if err != nil {
+		return event.Hash{}, false
+	}
+	return e.Hash(), true
 }
 
 // Context returns a copy of the committed causal context.

@@ -10,7 +10,7 @@ import (
 
 // Record kinds: the first byte of a record payload.
 const (
-	recordEvents = 1 // uvarint n, n × (uvarint len, event encoding), uvarint m, m × (uvarint len, seal)
+	recordEvents = 1 // u32 n, n × (uvarint len, event encoding), uvarint m, m × (uvarint len, seal)
 )
 
 // recordBuilder assembles one record payload and remembers where each event
@@ -23,9 +23,10 @@ type recordBuilder struct {
 	scratch []byte
 }
 
-func (r *recordBuilder) reset(n int) {
-	r.buf = append(r.buf[:0], recordEvents)
-	r.buf = binary.AppendUvarint(r.buf, uint64(n))
+// reset starts a new record. The event count is written by finish, so the
+// events start at a fixed offset: kind byte plus a reserved 4-byte count.
+func (r *recordBuilder) reset() {
+	r.buf = append(r.buf[:0], recordEvents, 0, 0, 0, 0)
 	r.offsets, r.lengths, r.count = r.offsets[:0], r.lengths[:0], 0
 }
 
@@ -40,8 +41,9 @@ func (r *recordBuilder) addEvent(e *event.Event) event.Hash {
 	return sha256.Sum256(r.scratch)
 }
 
-// finish appends the seals and returns the payload.
+// finish writes the event count, appends the seals and returns the payload.
 func (r *recordBuilder) finish(seals []event.Seal) []byte {
+	binary.BigEndian.PutUint32(r.buf[1:5], uint32(r.count))
 	r.buf = binary.AppendUvarint(r.buf, uint64(len(seals)))
 	for i := range seals {
 		enc := seals[i].AppendBinary(nil)
@@ -75,11 +77,11 @@ func parseRecord(p []byte) (*parsedRecord, error) {
 		off += int(n)
 		return b, nil
 	}
-	count, k := binary.Uvarint(p[off:])
-	if k <= 0 || count > uint64(len(p)) {
-		return nil, fmt.Errorf("store: corrupt record count")
+	if len(p) < 5 {
+		return nil, fmt.Errorf("store: record too short")
 	}
-	off += k
+	count := uint64(binary.BigEndian.Uint32(p[1:5]))
+	off = 5
 	rec := &parsedRecord{}
 	for i := uint64(0); i < count; i++ {
 		b, err := next()

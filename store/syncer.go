@@ -1,7 +1,6 @@
 package store
 
 import (
-	"errors"
 	"fmt"
 	"os"
 
@@ -134,7 +133,7 @@ func syncFiles(batch []*group) error {
 	return nil
 }
 
-// index commits the badger state for batch and seals the local head.
+// index commits the badger state for batch.
 func (c *syncer) index(batch []*group) error {
 	tb := c.newTxn()
 	for _, g := range batch {
@@ -143,39 +142,10 @@ func (c *syncer) index(batch []*group) error {
 				return err
 			}
 		}
+		tb.seals = append(tb.seals, g.seals...)
 		tb.ckpt = &g.end
 	}
-	last := batch[len(batch)-1]
-	if last.lastSeq > 0 {
-		seal, err := event.NewSeal(c.s.cfg.Signer, c.s.cfg.Origin, last.lastSeq, last.head)
-		if err != nil {
-			return err
-		}
-		tb.seals = append(tb.seals, seal)
-	}
 	return tb.commit()
-}
-
-// ensureSeal seals the local log's head at open if the last run crashed
-// before sealing it.
-func (c *syncer) ensureSeal(seq uint64, head event.Hash) error {
-	if seq == 0 {
-		return nil
-	}
-	cur, err := c.s.Seal(c.s.cfg.Origin)
-	if err == nil && cur.Seq == seq {
-		return nil
-	}
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return err
-	}
-	seal, err := event.NewSeal(c.s.cfg.Signer, c.s.cfg.Origin, seq, head)
-	if err != nil {
-		return err
-	}
-	return c.s.db.Update(func(txn *badger.Txn) error {
-		return txn.Set(sealKey(seal.Origin), seal.AppendBinary(nil))
-	})
 }
 
 // txnBatch writes events into badger transactions, splitting them when a
@@ -240,7 +210,7 @@ func (t *txnBatch) commit() error {
 		return err
 	}
 	for i := range t.seals {
-		if err := t.set(sealKey(t.seals[i].Origin), t.seals[i].AppendBinary(nil)); err != nil {
+		if err := t.set(sealKey(t.seals[i].Origin, t.seals[i].Seq), t.seals[i].AppendBinary(nil)); err != nil {
 			return err
 		}
 	}

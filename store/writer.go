@@ -18,30 +18,35 @@ type Ack struct {
 	Seq      uint64
 }
 
-// request is one Ingest call travelling through the writer and syncer.
+// request is one Ingest or Apply call travelling through the pipeline.
 type request struct {
-	inputs []event.Input
-	acks   []Ack
-	err    error
-	done   chan struct{}
+	inputs  []event.Input  // local events to create (Ingest)
+	remote  []*event.Event // verified events from peers (Apply)
+	seals   []event.Seal   // seals that came with remote
+	acks    []Ack          // Ingest result
+	applied []*event.Event // Apply result: the events that were new
+	err     error
+	done    chan struct{}
 }
+
+func (r *request) size() int { return len(r.inputs) + len(r.remote) }
 
 // group is one record written to a segment, waiting for its fdatasync.
 type group struct {
-	reqs    []*request
-	events  []*event.Event
-	locs    []location
-	file    *os.File   // segment file holding the record
-	end     checkpoint // log position just past the record
-	head    event.Hash // hash of the local log's last event after this group
-	lastSeq uint64     // seq of that event
+	reqs   []*request
+	events []*event.Event
+	locs   []location
+	seals  []event.Seal
+	file   *os.File   // segment file holding the record
+	end    checkpoint // log position just past the record
 }
 
 // writer is the state of the writer goroutine.
 type writer struct {
 	s     *Store
-	next  uint64     // next local seq
-	head  event.Hash // hash of the local event at next-1
+	known *crdt.Context // committed and in-flight dots
+	next  uint64        // next local seq
+	head  event.Hash    // hash of the local event at next-1
 	ids   event.IDGen
 	rb    recordBuilder
 	frame []byte
@@ -49,21 +54,44 @@ type writer struct {
 
 // Ingest stores inputs as new local events and returns their acks in
 // order, once they are durable. A request is all-or-nothing: its events are
-// written in one record. If ctx ends before the commit, Ingest returns
-// ctx.Err() and the events may or may not have been stored.
+// written in one record. Inputs must have passed event.ParseInput. If ctx
+// ends before the commit, Ingest returns ctx.Err() and the events may or
+// may not have been stored.
 func (s *Store) Ingest(ctx context.Context, inputs []event.Input) ([]Ack, error) {
 	if len(inputs) == 0 {
 		return nil, nil
 	}
 	r := &request{inputs: inputs, done: make(chan struct{})}
-	if err := s.submit(ctx, r); err != nil {
+	if err := s.roundTrip(ctx, r); err != nil {
 		return nil, err
+	}
+	return r.acks, nil
+}
+
+// Apply durably stores events received from peers, which the caller has
+// already validated and verified against their seals, together with those
+// seals. Events whose dot is already held are skipped; Apply returns the
+// ones that were new, once durable.
+func (s *Store) Apply(ctx context.Context, events []*event.Event, seals []event.Seal) ([]*event.Event, error) {
+	if len(events) == 0 && len(seals) == 0 {
+		return nil, nil
+	}
+	r := &request{remote: events, seals: seals, done: make(chan struct{})}
+	if err := s.roundTrip(ctx, r); err != nil {
+		return nil, err
+	}
+	return r.applied, nil
+}
+
+func (s *Store) roundTrip(ctx context.Context, r *request) error {
+	if err := s.submit(ctx, r); err != nil {
+		return err
 	}
 	select {
 	case <-r.done:
-		return r.acks, r.err
+		return r.err
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return ctx.Err()
 	}
 }
 
@@ -87,6 +115,7 @@ func (s *Store) submit(ctx context.Context, r *request) error {
 
 func (w *writer) init(s *Store) error {
 	w.s = s
+	w.known = s.ctx.Clone()
 	origin := s.cfg.Origin
 	w.next = s.ctx.Highest(origin) + 1
 	if w.next > 1 {
@@ -96,7 +125,7 @@ func (w *writer) init(s *Store) error {
 		}
 		w.head = e.Hash()
 	}
-	return s.c.ensureSeal(w.next-1, w.head)
+	return nil
 }
 
 // runWriter turns requests into records until the store closes.
@@ -123,13 +152,13 @@ func (s *Store) runWriter() {
 // handle builds one group from r and whatever else is queued.
 func (w *writer) handle(first *request) {
 	reqs := []*request{first}
-	n := len(first.inputs)
+	n := first.size()
 collect:
 	for n < w.s.cfg.MaxGroupEvents {
 		select {
 		case r := <-w.s.reqs:
 			reqs = append(reqs, r)
-			n += len(r.inputs)
+			n += r.size()
 		default:
 			break collect
 		}
@@ -144,39 +173,80 @@ collect:
 		failAll(reqs, err)
 		return
 	}
+	if g == nil { // nothing new: every remote event was already held
+		for _, r := range reqs {
+			close(r.done)
+		}
+		return
+	}
 	w.s.groups <- g
 }
 
-// write assigns seqs, ids and chain hashes and appends one record.
+// write builds the group's events and appends them as one record. Local
+// inputs get seqs, ids and chain hashes, and one seal over the new head;
+// remote events already held (or in flight) are dropped.
 func (w *writer) write(reqs []*request, n int) (*group, error) {
 	now := w.s.cfg.Clock.Now().UnixMilli()
 	g := &group{reqs: reqs, events: make([]*event.Event, 0, n)}
 	next, head := w.next, w.head
-	w.rb.reset(n)
+	var added []crdt.Dot
+	w.rb.reset()
 	for _, r := range reqs {
-		r.acks = make([]Ack, 0, len(r.inputs))
+		if len(r.inputs) > 0 {
+			r.acks = make([]Ack, 0, len(r.inputs))
+		}
 		for i := range r.inputs {
-			in := &r.inputs[i]
-			e := &event.Event{
-				ID: w.ids.Next(now), Device: w.s.cfg.Origin, Seq: next, TS: now,
-				Type: in.Type, Schema: in.Schema, Payload: in.Payload, Blobs: in.Blobs, Prev: head,
-			}
-			if in.HasTS {
-				e.TS = in.TS
-			}
+			e := localEvent(&r.inputs[i], w.ids.Next(now), w.s.cfg.Origin, next, now, head)
 			head = w.rb.addEvent(e)
 			next++
 			g.events = append(g.events, e)
 			r.acks = append(r.acks, Ack{EventID: e.ID, DeviceID: e.Device, Seq: e.Seq})
 		}
+		for _, e := range r.remote {
+			d := crdt.Dot{Origin: e.Device, Seq: e.Seq}
+			if w.known.Contains(d) || containsDot(added, d) {
+				continue
+			}
+			h := w.rb.addEvent(e)
+			added = append(added, d)
+			if e.Device == w.s.cfg.Origin && e.Seq >= next { // our own past, from a peer
+				next, head = e.Seq+1, h
+			}
+			g.events = append(g.events, e)
+			r.applied = append(r.applied, e)
+		}
+		g.seals = append(g.seals, r.seals...)
 	}
-	w.frame = frame(w.frame, w.rb.finish(nil))
-	if err := w.maybeRotate(len(w.frame)); err != nil {
+	if next > w.next && len(g.events) > 0 && hasLocal(reqs) {
+		seal, err := event.NewSeal(w.s.cfg.Signer, w.s.cfg.Origin, next-1, head)
+		if err != nil {
+			return nil, err
+		}
+		g.seals = append(g.seals, seal)
+	}
+	if len(g.events) == 0 && len(g.seals) == 0 {
+		return nil, nil
+	}
+	if err := w.append(g); err != nil {
 		return nil, err
+	}
+	for _, e := range g.events {
+		w.known.Add(crdt.Dot{Origin: e.Device, Seq: e.Seq})
+	}
+	w.next, w.head = next, head
+	return g, nil
+}
+
+// append frames the record, appends it to the current segment and records
+// each event's location.
+func (w *writer) append(g *group) error {
+	w.frame = frame(w.frame, w.rb.finish(g.seals))
+	if err := w.maybeRotate(len(w.frame)); err != nil {
+		return err
 	}
 	off, err := w.s.segs.appendRecord(w.frame)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	segs := w.s.segs
 	g.locs = make([]location, len(g.events))
@@ -184,9 +254,39 @@ func (w *writer) write(reqs []*request, n int) (*group, error) {
 		g.locs[i] = location{segment: segs.curID, offset: off + int64(w.rb.offsets[i]), length: uint32(w.rb.lengths[i])}
 	}
 	g.file, g.end = segs.cur, checkpoint{segs.curID, segs.curSize}
-	g.head, g.lastSeq = head, next-1
-	w.next, w.head = next, head
-	return g, nil
+	return nil
+}
+
+func localEvent(in *event.Input, id uuid.UUID, origin string, seq uint64, now int64, prev event.Hash) *event.Event {
+	e := &event.Event{
+		ID: id, Device: origin, Seq: seq, TS: now,
+		Type: in.Type, Schema: in.Schema, Payload: in.Payload, Blobs: in.Blobs, Prev: prev,
+	}
+	if in.HasTS {
+		e.TS = in.TS
+	}
+	return e
+}
+
+func hasLocal(reqs []*request) bool {
+	for _, r := range reqs {
+		if len(r.inputs) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// containsDot reports whether d is among the dots added to this group; a
+// group rarely holds the same remote dot twice, so a scan of the few
+// duplicates candidates is cheap.
+func containsDot(added []crdt.Dot, d crdt.Dot) bool {
+	for i := len(added) - 1; i >= 0 && i >= len(added)-64; i-- {
+		if added[i] == d {
+			return true
+		}
+	}
+	return false
 }
 
 // maybeRotate starts a new segment if the next record would overflow this one.
@@ -200,7 +300,7 @@ func (w *writer) maybeRotate(size int) error {
 
 func failAll(reqs []*request, err error) {
 	for _, r := range reqs {
-		r.acks, r.err = nil, err
+		r.acks, r.applied, r.err = nil, nil, err
 		close(r.done)
 	}
 }
