@@ -37,38 +37,3 @@ func (s *Server) storeError(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusInternalServerError, err.Error())
 	}
 }
-
-// jsonErrors turns the mux's own plain-text 405 answers into JSON errors.
-type jsonErrors struct {
-	http.ResponseWriter
-	swallow bool
-}
-
-func (j *jsonErrors) WriteHeader(code int) {
-	if code == http.StatusMethodNotAllowed && j.Header().Get("Content-Type") != "application/json" {
-		j.swallow = true
-		j.Header().Set("Content-Type", "application/json")
-		j.Header().Del("X-Content-Type-Options")
-		j.ResponseWriter.WriteHeader(code)
-		_ = json.NewEncoder(j.ResponseWriter).Encode(errorBody{Error: "method not allowed"})
-		return
-	}
-	j.ResponseWriter.WriteHeader(code)
-}
-
-func (j *jsonErrors) Write(b []byte) (int, error) {
-	if j.swallow {
-		return len(b), nil
-	}
-	return j.ResponseWriter.Write(b)
-}
-
-// Flush lets streaming handlers flush through the wrapper.
-func (j *jsonErrors) Flush() {
-	if f, ok := j.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-// Unwrap exposes the underlying writer to http.ResponseController.
-func (j *jsonErrors) Unwrap() http.ResponseWriter { return j.ResponseWriter }

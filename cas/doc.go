@@ -49,10 +49,13 @@
 // a block is one value (full chunks land in badger's value log). An in-memory
 // DB therefore needs a ValueThreshold above 256 KiB (the default is 1 MiB).
 //
-// Every write is one badger transaction that keeps blocks, references and the
-// byte counter consistent; the writes of a Store are serialized by a mutex,
-// reads run in parallel. A raw block is removed when it is neither a blob of
-// its own nor linked from a stored root.
+// Writes are badger transactions, serialized by a mutex of the Store; reads
+// run in parallel. Each transaction updates the byte counter with the blocks
+// it adds or removes. A raw block is removed when it is neither a blob of its
+// own nor linked from a stored root. To fit badger's transaction limits, the
+// references of a root are updated in batches of 256: written before the root
+// block appears, released after it is gone. A crash in between can only leave
+// counts too high (chunks kept too long), which GC corrects.
 //
 // # Lifecycle
 //

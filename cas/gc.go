@@ -11,7 +11,7 @@ import (
 )
 
 // gcBatch is how many keys one GC transaction writes.
-const gcBatch = 512
+const gcBatch = linkBatch
 
 // GC rebuilds the store's bookkeeping from its blocks (mark and sweep): it
 // recounts the roots linking each chunk, removes raw blocks that are neither

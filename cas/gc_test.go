@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/ipfs/go-cid"
 )
 
 // TestGCAfterCrash simulates a Put cut short by a crash (chunks written, no
@@ -146,4 +147,47 @@ func TestPrefixIsolation(t *testing.T) {
 	if storedBytes(t, b) != 0 || storedBytes(t, a) != int64(len("only in a")) {
 		t.Fatal("byte counters leak across prefixes")
 	}
+}
+
+// TestLargeRootSmallMemtable stores and deletes a root of 5,000 links in a DB
+// configured like the node's smallest (1 MiB memtable: ~1,600 entries per
+// transaction), which only works because references are updated in batches.
+func TestLargeRootSmallMemtable(t *testing.T) {
+	opts := badger.DefaultOptions(t.TempDir()).WithLogger(nil).
+		WithMemTableSize(1 << 20).WithValueThreshold(4 << 10)
+	db, err := badger.Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	s := newStore(t, db, "blob/")
+	r := testRoot(5000 * ChunkSize)
+	block := r.encode()
+	c := sumRoot(block)
+	if err := s.PutBlock(c, block); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := s.Missing(c); err != nil || len(m) != 5000 {
+		t.Fatalf("Missing = %d, %v", len(m), err)
+	}
+	for _, l := range r.links[:3] { // fetch a few chunks of it
+		if err := s.PutBlock(l, []byte(fmt.Sprintf("chunk %d", idx(r.links, l)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkInvariants(t, s)
+	mustDelete(t, s, c)
+	if got := storedBytes(t, s); got != 0 {
+		t.Fatalf("Bytes() = %d after Delete", got)
+	}
+	checkInvariants(t, s)
+}
+
+func idx(links []cid.Cid, l cid.Cid) int {
+	for i, x := range links {
+		if x.Equals(l) {
+			return i
+		}
+	}
+	return -1
 }

@@ -22,6 +22,9 @@ func (s *Store) Put(ctx context.Context, r io.Reader, limit int64) (cid.Cid, int
 	if limit <= 0 || limit > MaxSize {
 		limit = MaxSize
 	}
+	if err := ctx.Err(); err != nil {
+		return cid.Undef, 0, fmt.Errorf("cas: put: %w", err)
+	}
 	ch := &chunker{r: io.LimitReader(r, limit+1), buf: make([]byte, ChunkSize)}
 	chunk, last, err := ch.next()
 	if err != nil {

@@ -37,7 +37,8 @@ type Store struct {
 }
 
 // New returns a Store keeping its keys under prefix in db. The caller owns db
-// (opens and closes it); prefix must be non-empty and owned by this Store alone.
+// (opens and closes it). prefix must be non-empty and owned by this Store
+// alone: no other key of db may start with it. New neither reads nor writes.
 func New(db *badger.DB, prefix []byte) (*Store, error) {
 	if db == nil {
 		return nil, errors.New("cas: nil badger DB")

@@ -9,8 +9,8 @@ import (
 // window in Windows, and applies each event exactly once by its dot: a
 // duplicated or reordered event stream gives the same state as applying
 // each event once. Replicas that applied the same set of events hold equal
-// Aggregates. The zero value is not usable; call NewAggregates. It is not
-// safe for concurrent use.
+// Aggregates. The zero value is empty and ready to use. It is not safe for
+// concurrent use.
 type Aggregates struct {
 	applied *Context
 	aggs    map[AggKey]*Agg
@@ -38,8 +38,14 @@ func RestoreAggregates(applied *Context, aggs map[AggKey]*Agg) *Aggregates {
 // if d was already applied or is invalid (see Dot.Valid). value, hasValue
 // and distinctKey are as for Agg.Observe.
 func (s *Aggregates) Apply(d Dot, typ string, tsMillis int64, value float64, hasValue bool, distinctKey []byte) bool {
+	if s.applied == nil {
+		s.applied = NewContext()
+	}
 	if !s.applied.Add(d) {
 		return false
+	}
+	if s.aggs == nil {
+		s.aggs = make(map[AggKey]*Agg)
 	}
 	for _, w := range Windows {
 		k := AggKey{Type: typ, Window: w, Start: w.Start(tsMillis)}
@@ -69,7 +75,12 @@ func (s *Aggregates) Keys() []AggKey {
 
 // Applied returns the context of applied dots. It is owned by s; callers
 // must not modify it.
-func (s *Aggregates) Applied() *Context { return s.applied }
+func (s *Aggregates) Applied() *Context {
+	if s.applied == nil {
+		s.applied = NewContext()
+	}
+	return s.applied
+}
 
 // Delete drops the aggregate for k (retention). Its events stay applied, so
 // they are never counted again.

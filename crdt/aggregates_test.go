@@ -52,6 +52,10 @@ func TestAggregatesApply(t *testing.T) {
 	if !r.Equal(s) {
 		t.Fatal("restored aggregates differ")
 	}
+	var zero Aggregates
+	if !zero.Apply(Dot{"dev", 1}, "x", 0, 1, true, nil) || zero.Applied().Len() != 1 || len(zero.Keys()) != 3 {
+		t.Fatal("zero Aggregates is not usable")
+	}
 }
 
 type testEvent struct {

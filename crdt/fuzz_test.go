@@ -64,6 +64,9 @@ func FuzzDecodeOrigin(f *testing.F) {
 	})
 }
 
+// FuzzAggUnmarshal's seeds include a dense distinct-count sketch (5 KB);
+// minimising inputs that large stalls the fuzzer, so run it with a short
+// -fuzzminimizetime, e.g. go test -fuzz FuzzAggUnmarshal -fuzzminimizetime 1s.
 func FuzzAggUnmarshal(f *testing.F) {
 	big := NewAgg()
 	for i := range 2000 {

@@ -127,7 +127,7 @@ func (s *ORSet[V]) Extract(rs []Range) *ORSet[V] {
 		if st == nil {
 			continue
 		}
-		it := newSpanIter(st)
+		it := st.iterFrom(r.From)
 		for sp, ok := it.peek(); ok && sp.from <= r.To; sp, ok = it.peek() {
 			if sp.to >= r.From {
 				out.ctx.AddRange(Range{r.Origin, max(sp.from, r.From), min(sp.to, r.To)})

@@ -129,6 +129,14 @@ func newSpanIter(st *originState) spanIter {
 	return spanIter{st: st}
 }
 
+// iterFrom starts at the first span that ends at or after seq.
+func (st *originState) iterFrom(seq uint64) spanIter {
+	if st.max > 0 && st.max >= seq {
+		return spanIter{st: st, i: -1}
+	}
+	return spanIter{st: st, i: sort.Search(len(st.extra), func(i int) bool { return st.extra[i].to >= seq })}
+}
+
 func (it *spanIter) peek() (span, bool) {
 	if it.i < 0 {
 		return span{1, it.st.max}, true
