@@ -41,7 +41,7 @@ func (a *Agg) MarshalBinary() ([]byte, error) {
 // UnmarshalBinary replaces a with the decoded aggregate. It validates the
 // input fully (size at most MaxAggSize, canonical form, counts that add
 // up, min <= max, buckets within bounds, no trailing bytes); on error it
-// wraps ErrMalformed and leaves a unchanged.
+// wraps ErrMalformed and leaves a unchanged. It does not retain b.
 func (a *Agg) UnmarshalBinary(b []byte) error {
 	if len(b) > MaxAggSize {
 		return fmt.Errorf("%w: agg of %d bytes, limit %d", ErrMalformed, len(b), MaxAggSize)

@@ -76,6 +76,7 @@ func (c *Context) Digest() [32]byte {
 // UnmarshalBinary replaces c with the decoded context. It validates the
 // whole input (limits, canonical form, sorted origins, non-empty states, no
 // trailing bytes); on error it wraps ErrMalformed and leaves c unchanged.
+// It does not retain b.
 func (c *Context) UnmarshalBinary(b []byte) error {
 	r := &reader{b: b}
 	r.version()
@@ -174,6 +175,7 @@ func (c *Context) EncodeOrigin(origin string) []byte {
 // DecodeOrigin replaces origin's state with the one encoded in b (as made
 // by EncodeOrigin). It validates origin and b fully; on error it wraps
 // ErrMalformed and leaves c unchanged. An empty state removes the origin.
+// It does not retain b.
 func (c *Context) DecodeOrigin(origin string, b []byte) error {
 	if !validOrigin(origin) {
 		return fmt.Errorf("%w: origin length %d outside [1, %d]", ErrMalformed, len(origin), MaxOriginLen)
