@@ -9,7 +9,7 @@ import (
 
 // Badger key prefixes. Every key starts with one of these bytes.
 const (
-	prefixEvent   = 'e' // e | len(origin) | origin | seq(8 BE) → location
+	prefixEvent   = 'e' // e | len(origin) | origin | first seq(8 BE) → run (see run.go)
 	prefixID      = 'i' // i | event id (16) → len(origin) | origin | seq(8 BE)
 	prefixContext = 'c' // c | origin → crdt.Context.EncodeOrigin
 	prefixAgg     = 'a' // a | window | len(type) | type | start(8, sign-flipped BE) → crdt.Agg
@@ -82,30 +82,6 @@ func decodeAggKey(b []byte) (crdt.AggKey, error) {
 	n := int(b[2])
 	start := int64(binary.BigEndian.Uint64(b[3+n:]) ^ (1 << 63))
 	return crdt.AggKey{Type: string(b[3 : 3+n]), Window: crdt.Window(b[1]), Start: start}, nil
-}
-
-// location is where an event's canonical encoding lives.
-type location struct {
-	segment uint32
-	offset  int64
-	length  uint32
-}
-
-func (l location) encode() []byte {
-	b := binary.BigEndian.AppendUint32(make([]byte, 0, 16), l.segment)
-	b = binary.BigEndian.AppendUint64(b, uint64(l.offset))
-	return binary.BigEndian.AppendUint32(b, l.length)
-}
-
-func decodeLocation(b []byte) (location, error) {
-	if len(b) != 16 {
-		return location{}, fmt.Errorf("store: corrupt location of %d bytes", len(b))
-	}
-	return location{
-		segment: binary.BigEndian.Uint32(b),
-		offset:  int64(binary.BigEndian.Uint64(b[4:])),
-		length:  binary.BigEndian.Uint32(b[12:]),
-	}, nil
 }
 
 // checkpoint is the position in the log up to which badger is complete.

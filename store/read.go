@@ -13,24 +13,47 @@ import (
 
 // Get returns the event at dot d.
 func (s *Store) Get(d crdt.Dot) (*event.Event, error) {
-	var loc location
-	err := s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(eventKey(d))
-		if err != nil {
-			return err
-		}
-		return item.Value(func(v []byte) error {
-			loc, err = decodeLocation(v)
-			return err
-		})
+	var r run
+	found := false
+	err := s.db.View(func(txn *badger.Txn) (err error) {
+		r, found, err = findRun(txn, d)
+		return err
 	})
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return nil, fmt.Errorf("%w: event %s/%d", ErrNotFound, d.Origin, d.Seq)
-	}
 	if err != nil {
 		return nil, fmt.Errorf("store: get %s/%d: %w", d.Origin, d.Seq, err)
 	}
-	return s.readEvent(loc)
+	if !found {
+		return nil, fmt.Errorf("%w: event %s/%d", ErrNotFound, d.Origin, d.Seq)
+	}
+	return s.readEvent(r.locate(d.Seq))
+}
+
+// findRun returns the run holding d, if any.
+func findRun(txn *badger.Txn, d crdt.Dot) (run, bool, error) {
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: originKey(prefixEvent, d.Origin, 0), Reverse: true})
+	defer it.Close()
+	it.Seek(eventKey(d))
+	if !it.Valid() {
+		return run{}, false, nil
+	}
+	r, err := itemRun(it.Item())
+	if err != nil || d.Seq > r.last() {
+		return run{}, false, err
+	}
+	return r, true, nil
+}
+
+func itemRun(item *badger.Item) (run, error) {
+	d, err := decodeEventKey(item.Key())
+	if err != nil {
+		return run{}, err
+	}
+	var r run
+	err = item.Value(func(v []byte) (err error) {
+		r, err = decodeRun(d.Seq, v)
+		return err
+	})
+	return r, err
 }
 
 // GetByID returns the event with the given event id.
@@ -78,41 +101,95 @@ type Query struct {
 // Scan calls fn for each stored event matching q in (device, seq) order
 // until fn returns an error, which Scan returns.
 func (s *Store) Scan(q Query, fn func(*event.Event) error) error {
-	prefix := []byte{prefixEvent}
-	seek := prefix
-	if q.Device != "" {
-		prefix = originKey(prefixEvent, q.Device, 0)
-		seek = eventKey(crdt.Dot{Origin: q.Device, Seq: q.After + 1})
-	}
+	sc := scanner{s: s, q: q, fn: fn}
 	return s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 256})
+		prefix := []byte{prefixEvent}
+		seek := prefix
+		if q.Device != "" {
+			prefix = originKey(prefixEvent, q.Device, 0)
+			start := crdt.Dot{Origin: q.Device, Seq: q.After + 1}
+			seek = eventKey(start)
+			r, found, err := findRun(txn, start)
+			if err != nil {
+				return err
+			}
+			if found {
+				if err := sc.run(q.Device, r); err != nil || sc.full() {
+					return ignoreStop(err)
+				}
+				seek = eventKey(crdt.Dot{Origin: q.Device, Seq: r.last() + 1})
+			}
+		}
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 64})
 		defer it.Close()
-		n := 0
-		for it.Seek(seek); it.Valid(); it.Next() {
-			var loc location
-			err := it.Item().Value(func(v []byte) (err error) {
-				loc, err = decodeLocation(v)
-				return err
-			})
+		for it.Seek(seek); it.Valid() && !sc.full(); it.Next() {
+			d, err := decodeEventKey(it.Item().Key())
 			if err != nil {
 				return err
 			}
-			e, err := s.readEvent(loc)
+			r, err := itemRun(it.Item())
 			if err != nil {
 				return err
 			}
-			if q.Type != "" && e.Type != q.Type {
-				continue
-			}
-			if err := fn(e); err != nil {
-				return err
-			}
-			if n++; q.Limit > 0 && n >= q.Limit {
-				return nil
+			if err := sc.run(d.Origin, r); err != nil {
+				return ignoreStop(err)
 			}
 		}
 		return nil
 	})
+}
+
+// scanner walks runs for Scan.
+type scanner struct {
+	s  *Store
+	q  Query
+	fn func(*event.Event) error
+	n  int
+}
+
+var errStop = errors.New("store: scan limit reached")
+
+func ignoreStop(err error) error {
+	if errors.Is(err, errStop) {
+		return nil
+	}
+	return err
+}
+
+func (sc *scanner) full() bool { return sc.q.Limit > 0 && sc.n >= sc.q.Limit }
+
+// run reads one run with a single read and passes its matching events on.
+func (sc *scanner) run(origin string, r run) error {
+	start, end := r.span()
+	buf, err := sc.s.segs.readAt(r.segment, start, uint32(end-start))
+	if err != nil {
+		return err
+	}
+	pos := 0
+	for i, l := range r.lengths {
+		seq := r.first + uint64(i)
+		enc := buf[pos : pos+int(l)]
+		if i+1 < len(r.lengths) {
+			pos += int(l) + uvarintLen(uint64(r.lengths[i+1]))
+		}
+		if sc.q.Device != "" && seq <= sc.q.After {
+			continue
+		}
+		e := new(event.Event)
+		if err := e.UnmarshalBinary(enc); err != nil {
+			return fmt.Errorf("store: corrupt event %s/%d: %w", origin, seq, err)
+		}
+		if sc.q.Type != "" && e.Type != sc.q.Type {
+			continue
+		}
+		if err := sc.fn(e); err != nil {
+			return err
+		}
+		if sc.n++; sc.full() {
+			return errStop
+		}
+	}
+	return nil
 }
 
 // Seal returns the newest seal held for origin.

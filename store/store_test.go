@@ -326,3 +326,28 @@ func TestNewerFormatRefused(t *testing.T) {
 		t.Fatalf("open newer format: %v", err)
 	}
 }
+
+func TestRunsSplitAndLocate(t *testing.T) {
+	k := newKey(t, 13)
+	s := openStore(t, testConfig(t.TempDir(), k))
+	defer s.Close()
+	ingest(t, s, inputs(1000, "r")) // one record, four runs
+	ingest(t, s, inputs(3, "r"))
+	for seq := uint64(1); seq <= 1003; seq++ {
+		e, err := s.Get(crdt.Dot{Origin: k.origin, Seq: seq})
+		if err != nil || e.Seq != seq {
+			t.Fatalf("get %d: %v", seq, err)
+		}
+	}
+	for _, after := range []uint64{0, 1, 255, 256, 257, 999, 1000, 1002, 1003} {
+		var got []uint64
+		s.Scan(Query{Device: k.origin, After: after, Limit: 3}, func(e *event.Event) error { got = append(got, e.Seq); return nil })
+		want := []uint64{}
+		for seq := after + 1; seq <= 1003 && len(want) < 3; seq++ {
+			want = append(want, seq)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) && !(len(got) == 0 && len(want) == 0) {
+			t.Fatalf("after %d: got %v want %v", after, got, want)
+		}
+	}
+}

@@ -156,6 +156,7 @@ type txnBatch struct {
 	c       *syncer
 	txn     *badger.Txn
 	size    int
+	runs    runBuilder
 	touched map[string]struct{}
 	seals   []event.Seal
 	ckpt    *checkpoint
@@ -171,9 +172,10 @@ func (t *txnBatch) addEvent(e *event.Event, loc location) error {
 	if !t.c.ctx.Add(d) {
 		return nil
 	}
-	t.touched[d.Origin] = struct{}{}
-	if err := t.set(eventKey(d), loc.encode()); err != nil {
-		return err
+	if origin, r, ok := t.runs.add(d, loc); ok {
+		if err := t.putRun(origin, r); err != nil {
+			return err
+		}
 	}
 	if err := t.set(idKey(e.ID), dotValue(d)); err != nil {
 		return err
@@ -190,6 +192,11 @@ func (t *txnBatch) addEvent(e *event.Event, loc location) error {
 	return nil
 }
 
+func (t *txnBatch) putRun(origin string, r run) error {
+	t.touched[origin] = struct{}{}
+	return t.set(eventKey(crdt.Dot{Origin: origin, Seq: r.first}), r.encode())
+}
+
 func (t *txnBatch) set(k, v []byte) error {
 	t.size += len(k) + len(v) + 32
 	if err := t.txn.Set(k, v); err != nil {
@@ -201,6 +208,11 @@ func (t *txnBatch) set(k, v []byte) error {
 // commit writes context, aggregates, seals and checkpoint and commits.
 func (t *txnBatch) commit() error {
 	defer t.txn.Discard()
+	if origin, r, ok := t.runs.flush(); ok {
+		if err := t.putRun(origin, r); err != nil {
+			return err
+		}
+	}
 	for origin := range t.touched {
 		if err := t.set(contextKey(origin), t.c.ctx.EncodeOrigin(origin)); err != nil {
 			return err

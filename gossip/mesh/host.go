@@ -1,0 +1,55 @@
+package mesh
+
+import (
+	"fmt"
+
+	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/pnet"
+	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
+	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
+	"github.com/libp2p/go-libp2p/p2p/security/noise"
+	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
+)
+
+// newHost builds the libp2p host: the configured identity and listen
+// addresses, TCP only (QUIC and the other UDP transports cannot use a
+// private-network PSK), Noise, yamux, the PSK when a secret is set, a
+// resource manager with libp2p's auto-scaled default limits, and g as the
+// connection gater. Relaying is off: mesh peers connect directly.
+func newHost(cfg *Config, g *gater) (host.Host, error) {
+	limits := rcmgr.DefaultLimits
+	libp2p.SetDefaultServiceLimits(&limits)
+	var rmOpts []rcmgr.Option
+	if cfg.Registerer == nil {
+		rmOpts = append(rmOpts, rcmgr.WithMetricsDisabled())
+	}
+	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(limits.AutoScale()), rmOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("mesh: resource manager: %w", err)
+	}
+	opts := []libp2p.Option{
+		libp2p.Identity(cfg.Key),
+		libp2p.ListenAddrStrings(cfg.Listen...),
+		libp2p.Transport(tcp.NewTCPTransport),
+		libp2p.Security(noise.ID, noise.New),
+		libp2p.Muxer(yamux.ID, yamux.DefaultTransport),
+		libp2p.ResourceManager(rm),
+		libp2p.ConnectionGater(g),
+		libp2p.DisableRelay(),
+	}
+	if cfg.Secret != nil {
+		opts = append(opts, libp2p.PrivateNetwork(pnet.PSK(cfg.Secret)))
+	}
+	if cfg.Registerer != nil {
+		opts = append(opts, libp2p.PrometheusRegisterer(cfg.Registerer))
+	} else {
+		opts = append(opts, libp2p.DisableMetrics())
+	}
+	h, err := libp2p.New(opts...)
+	if err != nil {
+		_ = rm.Close()
+		return nil, fmt.Errorf("mesh: libp2p host: %w", err)
+	}
+	return h, nil
+}
