@@ -65,8 +65,10 @@ func (a *aggCache) get(txn *badger.Txn, k crdt.AggKey) (*crdt.Agg, error) {
 
 func (a *aggCache) markDirty(k crdt.AggKey) { a.dirty = append(a.dirty, k) }
 
-// flush writes every dirty aggregate into txn.
-func (a *aggCache) flush(txn *badger.Txn) error {
+// flush writes every dirty aggregate into txn. It may shrink the cache
+// only when evict is set: while an earlier transaction is still being
+// applied, reading an evicted key back from badger could miss its update.
+func (a *aggCache) flush(txn *badger.Txn, evict bool) error {
 	seen := make(map[crdt.AggKey]struct{}, len(a.dirty))
 	for _, k := range a.dirty {
 		if _, ok := seen[k]; ok {
@@ -82,7 +84,7 @@ func (a *aggCache) flush(txn *badger.Txn) error {
 		}
 	}
 	a.dirty = a.dirty[:0]
-	if len(a.m) > maxCachedAggs {
+	if evict && len(a.m) > maxCachedAggs {
 		clear(a.m)
 	}
 	return nil

@@ -193,6 +193,11 @@ func benchBadger(b *testing.B, writers int) {
 
 func benchRumor(b *testing.B, writers int) {
 	cfg := testConfig(b.TempDir(), newKey(b, 1))
+	if v := os.Getenv("MEMTABLE_MB"); v != "" {
+		var mb int64
+		fmt.Sscan(v, &mb)
+		cfg.MemTableBytes = mb << 20
+	}
 	s := openStore(b, cfg)
 	defer s.Close()
 	in := make([]event.Input, benchBatch)

@@ -10,7 +10,8 @@ import (
 // Badger key prefixes. Every key starts with one of these bytes.
 const (
 	prefixEvent   = 'e' // e | len(origin) | origin | first seq(8 BE) → run (see run.go)
-	prefixID      = 'i' // i | event id (16) → len(origin) | origin | seq(8 BE)
+	prefixID      = 'i' // i | event id (16) → origin number (uvarint) | seq (uvarint)
+	prefixOrigin  = 'o' // o | origin → origin number (4 BE), assigned in order of first sight
 	prefixContext = 'c' // c | origin → crdt.Context.EncodeOrigin
 	prefixAgg     = 'a' // a | window | len(type) | type | start(8, sign-flipped BE) → crdt.Agg
 	prefixSeal    = 's' // s | len(origin) | origin | seq(8 BE) → event.Seal
@@ -47,17 +48,21 @@ func decodeEventKey(k []byte) (crdt.Dot, error) {
 
 func idKey(id [16]byte) []byte { return append([]byte{prefixID}, id[:]...) }
 
-func dotValue(d crdt.Dot) []byte {
-	b := append([]byte{byte(len(d.Origin))}, d.Origin...)
-	return binary.BigEndian.AppendUint64(b, d.Seq)
+func idValue(origin uint32, seq uint64) []byte {
+	b := binary.AppendUvarint(make([]byte, 0, 12), uint64(origin))
+	return binary.AppendUvarint(b, seq)
 }
 
-func decodeDotValue(b []byte) (crdt.Dot, error) {
-	if len(b) < 1 || len(b) != 1+int(b[0])+8 {
-		return crdt.Dot{}, fmt.Errorf("store: corrupt id index value %x", b)
+func decodeIDValue(b []byte) (uint32, uint64, error) {
+	o, n := binary.Uvarint(b)
+	if n <= 0 || o > 1<<32-1 {
+		return 0, 0, fmt.Errorf("store: corrupt id index value %x", b)
 	}
-	n := int(b[0])
-	return crdt.Dot{Origin: string(b[1 : 1+n]), Seq: binary.BigEndian.Uint64(b[1+n:])}, nil
+	seq, m := binary.Uvarint(b[n:])
+	if m <= 0 || n+m != len(b) {
+		return 0, 0, fmt.Errorf("store: corrupt id index value %x", b)
+	}
+	return uint32(o), seq, nil
 }
 
 func contextKey(origin string) []byte { return append([]byte{prefixContext}, origin...) }

@@ -65,8 +65,16 @@ func (s *Store) GetByID(id uuid.UUID) (*event.Event, error) {
 			return err
 		}
 		return item.Value(func(v []byte) error {
-			d, err = decodeDotValue(v)
-			return err
+			num, seq, err := decodeIDValue(v)
+			if err != nil {
+				return err
+			}
+			origin, ok := s.origins.name(num)
+			if !ok {
+				return fmt.Errorf("store: id index names unknown origin number %d", num)
+			}
+			d = crdt.Dot{Origin: origin, Seq: seq}
+			return nil
 		})
 	})
 	if errors.Is(err, badger.ErrKeyNotFound) {

@@ -38,8 +38,9 @@ type Store struct {
 	wg      sync.WaitGroup
 	once    sync.Once
 
-	w writer // owned by the writer goroutine
-	c syncer // owned by the syncer goroutine
+	origins origins // origin numbers for the id index
+	w       writer  // owned by the writer goroutine
+	c       syncer  // owned by the syncer goroutine
 
 	gate   sync.RWMutex // guards closed; held (read) while submitting a request
 	closed bool
@@ -98,7 +99,8 @@ func badgerOptions(cfg Config) badger.Options {
 		WithValueThreshold(4 << 10).
 		WithValueLogFileSize(256 << 20).
 		WithNumCompactors(2).
-		WithCompactL0OnClose(false)
+		WithCompactL0OnClose(false).
+		WithDetectConflicts(false)
 }
 
 // load checks the format, loads the committed state and replays the tail.
@@ -107,6 +109,9 @@ func (s *Store) load() error {
 		return err
 	}
 	if err := s.loadContext(); err != nil {
+		return err
+	}
+	if err := s.origins.load(s.db); err != nil {
 		return err
 	}
 	segs, err := openSegments(filepath.Join(s.cfg.Dir, "log"))

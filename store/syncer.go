@@ -3,6 +3,8 @@ package store
 import (
 	"fmt"
 	"os"
+	"sync"
+	"sync/atomic"
 
 	"github.com/dgraph-io/badger/v4"
 	"golang.org/x/sys/unix"
@@ -18,9 +20,11 @@ const txnSoftLimit = 1 << 20
 // syncer is the state of the indexer goroutine (the syncer goroutine itself
 // only calls fdatasync and needs no state).
 type syncer struct {
-	s    *Store
-	ctx  *crdt.Context // committed context plus what the open transaction adds
-	aggs aggCache
+	s        *Store
+	inflight sync.WaitGroup // asynchronous badger commits not yet applied
+	pending  atomic.Int64   // their number
+	ctx      *crdt.Context  // committed context plus what the open transaction adds
+	aggs     aggCache
 }
 
 func (c *syncer) init(s *Store) {
@@ -68,6 +72,7 @@ func (s *Store) runIndexer() {
 		}
 		s.c.commit(batch)
 	}
+	s.c.inflight.Wait()
 }
 
 // drain appends to batch every group already waiting on ch.
@@ -92,17 +97,37 @@ func failGroups(batch []*group, err error) {
 }
 
 // commit commits the badger state of durable groups and acknowledges
-// their requests.
+// their requests once badger has applied it. The badger commit is
+// asynchronous, so the next batch is prepared while this one is written.
 func (c *syncer) commit(batch []*group) {
 	err := c.s.Err()
+	var tb *txnBatch
 	if err == nil {
-		err = c.index(batch)
+		tb, err = c.index(batch)
 	}
 	if err != nil {
 		c.s.fail(err)
 		failGroups(batch, err)
 		return
 	}
+	c.inflight.Add(1)
+	c.pending.Add(1)
+	tb.txn.CommitWith(func(err error) {
+		defer c.inflight.Done()
+		defer c.pending.Add(-1)
+		tb.txn.Discard()
+		if err != nil {
+			err = fmt.Errorf("store: commit index: %w", err)
+			c.s.fail(err)
+			failGroups(batch, err)
+			return
+		}
+		c.acknowledge(batch)
+	})
+}
+
+// acknowledge publishes a committed batch and wakes its requests.
+func (c *syncer) acknowledge(batch []*group) {
 	var events []*event.Event
 	for _, g := range batch {
 		events = append(events, g.events...)
@@ -133,19 +158,24 @@ func syncFiles(batch []*group) error {
 	return nil
 }
 
-// index commits the badger state for batch.
-func (c *syncer) index(batch []*group) error {
+// index builds the badger transaction for batch, ready to commit.
+func (c *syncer) index(batch []*group) (*txnBatch, error) {
 	tb := c.newTxn()
 	for _, g := range batch {
 		for i, e := range g.events {
 			if err := tb.addEvent(e, g.locs[i]); err != nil {
-				return err
+				tb.txn.Discard()
+				return nil, err
 			}
 		}
 		tb.seals = append(tb.seals, g.seals...)
 		tb.ckpt = &g.end
 	}
-	return tb.commit()
+	if err := tb.prepare(); err != nil {
+		tb.txn.Discard()
+		return nil, err
+	}
+	return tb, nil
 }
 
 // txnBatch writes events into badger transactions, splitting them when a
@@ -158,8 +188,11 @@ type txnBatch struct {
 	size    int
 	runs    runBuilder
 	touched map[string]struct{}
-	seals   []event.Seal
-	ckpt    *checkpoint
+	// lastOrigin and lastNum cache the origin number of the previous event.
+	lastOrigin string
+	lastNum    uint32
+	seals      []event.Seal
+	ckpt       *checkpoint
 }
 
 func (c *syncer) newTxn() *txnBatch {
@@ -177,7 +210,14 @@ func (t *txnBatch) addEvent(e *event.Event, loc location) error {
 			return err
 		}
 	}
-	if err := t.set(idKey(e.ID), dotValue(d)); err != nil {
+	if d.Origin != t.lastOrigin {
+		n, err := t.c.s.origins.number(t.txn, d.Origin)
+		if err != nil {
+			return err
+		}
+		t.lastOrigin, t.lastNum = d.Origin, n
+	}
+	if err := t.set(idKey(e.ID), idValue(t.lastNum, d.Seq)); err != nil {
 		return err
 	}
 	if err := t.c.aggs.apply(t.txn, e); err != nil {
@@ -205,9 +245,20 @@ func (t *txnBatch) set(k, v []byte) error {
 	return nil
 }
 
-// commit writes context, aggregates, seals and checkpoint and commits.
+// commit prepares and commits synchronously.
 func (t *txnBatch) commit() error {
 	defer t.txn.Discard()
+	if err := t.prepare(); err != nil {
+		return err
+	}
+	if err := t.txn.Commit(); err != nil {
+		return fmt.Errorf("store: commit index: %w", err)
+	}
+	return nil
+}
+
+// prepare adds the pending run, context, aggregates, seals and checkpoint.
+func (t *txnBatch) prepare() error {
 	if origin, r, ok := t.runs.flush(); ok {
 		if err := t.putRun(origin, r); err != nil {
 			return err
@@ -218,7 +269,7 @@ func (t *txnBatch) commit() error {
 			return err
 		}
 	}
-	if err := t.c.aggs.flush(t.txn); err != nil {
+	if err := t.c.aggs.flush(t.txn, t.c.pending.Load() == 0); err != nil {
 		return err
 	}
 	for i := range t.seals {
@@ -230,9 +281,6 @@ func (t *txnBatch) commit() error {
 		if err := t.set(keyCheckpoint, t.ckpt.encode()); err != nil {
 			return err
 		}
-	}
-	if err := t.txn.Commit(); err != nil {
-		return fmt.Errorf("store: commit index: %w", err)
 	}
 	return nil
 }

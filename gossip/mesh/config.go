@@ -48,7 +48,7 @@ type Config struct {
 	// Mesh names the mesh: it is part of every protocol ID
 	// (/rumor/<mesh>/...), of the mDNS service name and of the memberlist
 	// label, so different meshes never exchange anything. Letters, digits,
-	// '.', '_' and '-', at most 32 bytes. Default "default".
+	// '_' and '-', at most 32 bytes. Default "default".
 	Mesh string
 
 	// Secret is the optional 32-byte mesh secret (see ParseSecret). When set
@@ -197,8 +197,8 @@ func (c *Config) validate() error {
 			return fmt.Errorf("Peers[%d] %q (want a multiaddr ending in /p2p/<id>): %w", i, s, err)
 		}
 	}
-	if !validToken(c.Mesh, "._-") {
-		return fmt.Errorf("Mesh %q: want 1-32 letters, digits, '.', '_' or '-'", c.Mesh)
+	if !validToken(c.Mesh, "_-") {
+		return fmt.Errorf("Mesh %q: want 1-32 letters, digits, '_' or '-'", c.Mesh)
 	}
 	if c.Secret != nil && len(c.Secret) != SecretSize {
 		return fmt.Errorf("Secret is %d bytes, want %d", len(c.Secret), SecretSize)

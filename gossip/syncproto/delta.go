@@ -1,0 +1,221 @@
+package syncproto
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/rumor-sync/rumor/event"
+)
+
+// DELTA payload, protocol version 1:
+//
+//	delta = n:uvarint (len:uvarint event:len)*n flag:byte [len:uvarint seal:len]
+//
+// n >= 1 canonical event encodings (event.Event.AppendBinary) of one origin
+// with contiguous seqs, ascending; flag is 0 (no seal) or 1 (a seal follows,
+// in event.Seal.AppendBinary form, covering the last event).
+
+const (
+	minEventLen = 60  // no canonical event encoding is shorter
+	maxSealLen  = 256 // longer than any seal encoding within event's limits
+)
+
+// Delta is a batch of contiguous events of one origin, at most
+// SessionConfig.MaxBatchBytes of them, plus the origin's seal over the last
+// one when this frame ends a sealed run. A run may span several DELTA
+// frames; only its last frame carries the seal, and the receiver verifies
+// the whole run from the seal backwards before applying any of it.
+//
+// A Delta handed out in Ready.Send caches its encoding: do not modify it.
+type Delta struct {
+	Events []*event.Event
+	Seal   *event.Seal
+	enc    []byte // cached payload encoding, set by the sending session
+	wire   int    // payload length when decoded from a frame
+	valid  bool   // decoded from a frame: structure and events already checked
+}
+
+// Type returns TypeDelta.
+func (*Delta) Type() Type { return TypeDelta }
+
+// MarshalBinary returns the DELTA payload. It checks the structure (one
+// origin, contiguous, seal over the last event) and the sizes; the events
+// themselves must be valid (event.Event.Validate).
+func (d *Delta) MarshalBinary() ([]byte, error) { return d.appendPayload(nil) }
+
+func (d *Delta) appendPayload(b []byte) ([]byte, error) {
+	if d.enc != nil {
+		return append(b, d.enc...), nil
+	}
+	if err := checkDelta(d.Events, d.Seal); err != nil {
+		return nil, err
+	}
+	start := len(b)
+	b = binary.AppendUvarint(b, uint64(len(d.Events)))
+	var tmp []byte
+	for _, e := range d.Events {
+		tmp = e.AppendBinary(tmp[:0])
+		if len(tmp) > event.MaxEncodedLen {
+			return nil, fmt.Errorf("syncproto: event %s/%d encodes to %d bytes, limit %d", e.Device, e.Seq, len(tmp), event.MaxEncodedLen)
+		}
+		b = binary.AppendUvarint(b, uint64(len(tmp)))
+		b = append(b, tmp...)
+	}
+	if d.Seal == nil {
+		b = append(b, 0)
+	} else {
+		tmp = d.Seal.AppendBinary(tmp[:0])
+		if len(tmp) > maxSealLen {
+			return nil, fmt.Errorf("syncproto: seal encodes to %d bytes, limit %d", len(tmp), maxSealLen)
+		}
+		b = append(b, 1)
+		b = binary.AppendUvarint(b, uint64(len(tmp)))
+		b = append(b, tmp...)
+	}
+	if n := len(b) - start; n > MaxFrame {
+		return nil, fmt.Errorf("syncproto: DELTA payload of %d bytes exceeds %d", n, MaxFrame)
+	}
+	return b, nil
+}
+
+// UnmarshalBinary decodes a DELTA payload, validating every event
+// (event.Decode) and the structure; it does not verify the seal's
+// signature or the hash chain, which need the whole run.
+func (d *Delta) UnmarshalBinary(b []byte) error {
+	r := reader{b: b, what: "DELTA"}
+	if len(b) > MaxFrame {
+		r.fail("payload of %d bytes exceeds %d", len(b), MaxFrame)
+	}
+	n := r.uvarint("event count")
+	switch {
+	case r.err != nil:
+	case n == 0:
+		r.fail("no events")
+	case n > uint64(r.remaining()/minEventLen):
+		r.fail("%d events cannot fit in %d bytes", n, r.remaining())
+	}
+	if r.err != nil {
+		return r.err
+	}
+	events := make([]*event.Event, 0, n)
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		l := r.uvarint("event length")
+		if r.err == nil && l > event.MaxEncodedLen {
+			r.fail("event %d of %d bytes exceeds %d", i, l, event.MaxEncodedLen)
+		}
+		raw := r.bytes(l, "event")
+		if r.err != nil {
+			break
+		}
+		e, err := event.Decode(raw)
+		if err != nil {
+			return fmt.Errorf("%w: DELTA event %d: %w", ErrMalformed, i, err)
+		}
+		events = append(events, e)
+	}
+	seal := decodeSealField(&r)
+	if err := r.finish(); err != nil {
+		return err
+	}
+	if err := checkDelta(events, seal); err != nil {
+		return fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	*d = Delta{Events: events, Seal: seal, wire: len(b), valid: true}
+	return nil
+}
+
+func decodeSealField(r *reader) *event.Seal {
+	switch flag := r.byte("seal flag"); {
+	case r.err != nil || flag == 0:
+		return nil
+	case flag != 1:
+		r.fail("seal flag %d", flag)
+		return nil
+	}
+	l := r.uvarint("seal length")
+	if r.err == nil && l > maxSealLen {
+		r.fail("seal of %d bytes exceeds %d", l, maxSealLen)
+	}
+	raw := r.bytes(l, "seal")
+	if r.err != nil {
+		return nil
+	}
+	s := new(event.Seal)
+	if err := s.UnmarshalBinary(raw); err != nil {
+		r.fail("seal: %v", err)
+		return nil
+	}
+	return s
+}
+
+// checkDelta checks a delta's structure: at least one event, one origin,
+// contiguous ascending seqs, and a seal (if any) of that origin over the
+// last event.
+func checkDelta(events []*event.Event, seal *event.Seal) error {
+	if len(events) == 0 {
+		return fmt.Errorf("syncproto: DELTA without events")
+	}
+	first := events[0]
+	if first == nil {
+		return fmt.Errorf("syncproto: DELTA with a nil event")
+	}
+	for i, e := range events[1:] {
+		prev := events[i]
+		switch {
+		case e == nil:
+			return fmt.Errorf("syncproto: DELTA with a nil event")
+		case e.Device != first.Device:
+			return fmt.Errorf("syncproto: DELTA mixes origins %q and %q", first.Device, e.Device)
+		case prev.Seq == ^uint64(0) || e.Seq != prev.Seq+1:
+			return fmt.Errorf("syncproto: DELTA not contiguous: seq %d after %d", e.Seq, prev.Seq)
+		}
+	}
+	last := events[len(events)-1]
+	if seal != nil && (seal.Origin != first.Device || seal.Seq != last.Seq) {
+		return fmt.Errorf("syncproto: DELTA seal %s/%d does not cover its last event %s/%d",
+			seal.Origin, seal.Seq, first.Device, last.Seq)
+	}
+	return nil
+}
+
+// newDelta builds an outgoing DELTA and caches its encoding.
+func newDelta(events []*event.Event, seal *event.Seal) (*Delta, error) {
+	d := &Delta{Events: events, Seal: seal}
+	enc, err := d.appendPayload(nil)
+	if err != nil {
+		return nil, err
+	}
+	d.enc = enc
+	return d, nil
+}
+
+// payloadLen is the length of m's payload encoding (0 if it cannot be
+// encoded).
+func payloadLen(m Message) int {
+	switch d := m.(type) {
+	case *Delta:
+		if d.enc != nil {
+			return len(d.enc)
+		}
+		if d.wire > 0 {
+			return d.wire
+		}
+	case *SyncReq:
+		return len(d.Context)
+	case *Hello:
+		return helloLen
+	case *Done:
+		return 0
+	}
+	b, err := m.appendPayload(nil)
+	if err != nil {
+		return 0
+	}
+	return len(b)
+}
+
+// FrameSize is the number of bytes m takes on the wire, header included.
+func FrameSize(m Message) int {
+	n := payloadLen(m)
+	return 2 + uvarintLen(uint64(n)) + n
+}
