@@ -2,10 +2,11 @@
 GO      ?= go
 BIN     := bin/rumor
 PKGS    := ./...
+RACE_PKGS := ./store/... ./api/... ./cas/... ./node/...
 FUZZTIME ?= 10s
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: help build run test test-race bench fuzz lint tidy clean
+.PHONY: help build run test bench fuzz lint tidy clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -16,12 +17,10 @@ build: ## build bin/rumor
 run: build ## run a node on embedded defaults (data in ./rumor-data, API on 127.0.0.1:7070)
 	./$(BIN) node
 
-test: ## unit, property, integration and end-to-end tests (what CI runs)
+test: ## unit, property, integration and end-to-end tests, race detector on the concurrent packages (what CI runs)
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 -timeout 12m $(PKGS)
-
-test-race: ## tests with the race detector on the packages with concurrency
-	$(GO) test -race -count=1 -timeout 15m ./store/... ./node/... ./api/... ./cas/...
+	$(GO) test -race -count=1 -timeout 12m $(RACE_PKGS)
 
 bench: ## benchmarks: ingest against its baselines, codecs, CAS against sha256
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 30m ./store/ 

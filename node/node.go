@@ -56,6 +56,13 @@ func New(cfg Config) (*Node, error) {
 		n.store.Close()
 		return nil, fmt.Errorf("node: open blob store: %w", err)
 	}
+	// A crash during a blob upload can leave orphan chunks; collect them.
+	if freed, err := n.blobs.GC(context.Background()); err != nil {
+		n.store.Close()
+		return nil, fmt.Errorf("node: blob store GC: %w", err)
+	} else if freed > 0 {
+		n.log.Info("removed orphan blob chunks", "bytes", freed)
+	}
 	n.api, err = api.New(api.Config{
 		Events: n.store, Blobs: n.blobs, Info: n.info,
 		MaxBody: cfg.MaxBody, MaxBlob: cfg.MaxBlob, Logger: n.log,

@@ -115,7 +115,6 @@ func (c *syncer) commit(batch []*group) {
 	tb.txn.CommitWith(func(err error) {
 		defer c.inflight.Done()
 		defer c.pending.Add(-1)
-		tb.txn.Discard()
 		if err != nil {
 			err = fmt.Errorf("store: commit index: %w", err)
 			c.s.fail(err)

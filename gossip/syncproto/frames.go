@@ -43,7 +43,7 @@ func (t Type) String() string {
 }
 
 const (
-	helloLen  = 4 + 16 + 8            // schema, digest, events
+	helloLen  = 4 + 16 + 8                 // schema, digest, events
 	maxAckLen = binary.MaxVarintLen64 + 16 // applied, digest
 )
 

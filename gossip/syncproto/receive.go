@@ -1,0 +1,194 @@
+package syncproto
+
+import (
+	"github.com/rumor-sync/rumor/crdt"
+	"github.com/rumor-sync/rumor/event"
+)
+
+// receiver buffers the peer's unsealed run, verifies sealed runs, and owes
+// the peer one ACK per DELTA, in order.
+type receiver struct {
+	pend      []*event.Event // the unsealed run so far
+	pendBytes int            // its DELTA payload bytes
+	applying  []int          // events of each Apply not yet confirmed, oldest first
+	held      map[crdt.Dot]heldEvent
+	acks      []ackEntry // ACKs owed, in DELTA order
+	digest    [16]byte   // our HELLO digest as of the last confirmed apply
+}
+
+// heldEvent is an event handed out in an Apply that is not yet confirmed.
+type heldEvent struct {
+	ev   *event.Event
+	hash event.Hash
+}
+
+type ackEntry struct {
+	waiting bool   // until its Apply is confirmed
+	applied uint64 // events it made us apply
+}
+
+// quiet reports whether nothing is pending on the receive side.
+func (rc *receiver) quiet() bool {
+	return len(rc.pend) == 0 && len(rc.applying) == 0 && len(rc.acks) == 0
+}
+
+func (s *Session) onDelta(d *Delta) error {
+	rc := &s.rcv
+	if !s.sentReq || s.gotDone {
+		return violation(CodeUnexpected, "DELTA")
+	}
+	if !d.valid {
+		if err := checkDelta(d.Events, d.Seal); err != nil {
+			return &ProtocolError{Code: CodeMalformed, Err: err}
+		}
+		for _, e := range d.Events {
+			if err := e.Validate(); err != nil {
+				return &ProtocolError{Code: CodeMalformed, Err: err}
+			}
+		}
+	}
+	first := d.Events[0]
+	if n := len(rc.pend); n > 0 {
+		last := rc.pend[n-1]
+		if first.Device != last.Device {
+			return violation(CodeWrongOrigin, "DELTA of %s inside a pending run of %s", first.Device, last.Device)
+		}
+		if first.Seq != last.Seq+1 {
+			return violation(CodeNotContiguous, "DELTA from %s/%d after pending %d", first.Device, first.Seq, last.Seq)
+		}
+	}
+	size := payloadLen(d)
+	if rc.pendBytes+size > s.cfg.MaxPendingBytes {
+		return violation(CodePendingLimit, "unsealed run of %s beyond %d bytes", first.Device, s.cfg.MaxPendingBytes)
+	}
+	s.res.EventsIn += uint64(len(d.Events))
+	rc.pend = append(rc.pend, d.Events...)
+	rc.pendBytes += size
+	if d.Seal == nil {
+		rc.acks = append(rc.acks, ackEntry{})
+		s.flushAcks()
+		return nil
+	}
+	run := rc.pend
+	rc.pend, rc.pendBytes = nil, 0
+	fresh, hashes, err := s.checkRun(run, d.Seal)
+	if err != nil {
+		return err
+	}
+	if len(fresh) == 0 {
+		rc.acks = append(rc.acks, ackEntry{})
+	} else {
+		s.emitApply(fresh, hashes, d.Seal)
+	}
+	s.flushAcks()
+	return nil
+}
+
+// checkRun verifies a sealed run and compares it with what we hold. It
+// returns the events we do not hold, with their hashes.
+func (s *Session) checkRun(run []*event.Event, seal *event.Seal) ([]*event.Event, []event.Hash, error) {
+	hashes, err := verifyRun(nil, run, seal)
+	if err != nil {
+		return nil, nil, err
+	}
+	first := run[0]
+	if first.Seq > 1 {
+		d := crdt.Dot{Origin: first.Device, Seq: first.Seq - 1}
+		if h, ok := s.heldHash(d); ok && h != first.Prev {
+			return nil, nil, violation(CodeFork, "sealed %s/%d does not follow the held %s", first.Device, first.Seq, d)
+		}
+	}
+	var fresh []*event.Event
+	var fh []event.Hash
+	for i, e := range run {
+		d := crdt.Dot{Origin: e.Device, Seq: e.Seq}
+		h, ok := s.heldHash(d)
+		if !ok {
+			fresh = append(fresh, e)
+			fh = append(fh, hashes[i])
+			continue
+		}
+		if h != hashes[i] {
+			s.recordFork(d, e)
+			return nil, nil, violation(CodeFork, "sealed %s differs from the held event", d)
+		}
+	}
+	return fresh, fh, nil
+}
+
+// heldHash is the hash of the event at d, held or being applied.
+func (s *Session) heldHash(d crdt.Dot) (event.Hash, bool) {
+	if h, ok := s.rcv.held[d]; ok {
+		return h.hash, true
+	}
+	return s.r.Hash(d)
+}
+
+func (s *Session) recordFork(d crdt.Dot, theirs *event.Event) {
+	var ours *event.Event
+	if h, ok := s.rcv.held[d]; ok {
+		ours = h.ev
+	} else if evs, _, err := s.r.ReadRun(d.Origin, d.Seq, d.Seq, 1); err == nil && len(evs) > 0 && evs[0].Seq == d.Seq {
+		ours = evs[0]
+	}
+	if ours != nil {
+		s.res.Forks = append(s.res.Forks, [2]event.Event{*ours, *theirs})
+	}
+}
+
+func (s *Session) emitApply(fresh []*event.Event, hashes []event.Hash, seal *event.Seal) {
+	rc := &s.rcv
+	for i, e := range fresh {
+		d := crdt.Dot{Origin: e.Device, Seq: e.Seq}
+		rc.held[d] = heldEvent{ev: e, hash: hashes[i]}
+		s.got.Add(d)
+	}
+	rc.applying = append(rc.applying, len(fresh))
+	rc.acks = append(rc.acks, ackEntry{waiting: true, applied: uint64(len(fresh))})
+	s.out.Apply = append(s.out.Apply, Apply{Events: fresh, Hashes: hashes, Seals: []*event.Seal{seal}})
+}
+
+// applied handles the confirmation of the oldest n applies.
+func (s *Session) applied(n int) {
+	rc := &s.rcv
+	var events int
+	for _, k := range rc.applying[:n] {
+		events += k
+	}
+	rc.applying = rc.applying[n:]
+	s.res.Applied += uint64(events)
+	for i := 0; i < len(rc.acks) && n > 0; i++ {
+		if rc.acks[i].waiting {
+			rc.acks[i].waiting = false
+			n--
+		}
+	}
+	s.forgetApplied()
+	rc.digest = digest16(s.r.Context())
+	s.flushAcks()
+}
+
+// forgetApplied drops the held events of confirmed applies: the replica
+// holds them now.
+func (s *Session) forgetApplied() {
+	rc := &s.rcv
+	if len(rc.applying) == 0 {
+		clear(rc.held)
+		return
+	}
+	for d := range rc.held {
+		if _, ok := s.r.Hash(d); ok {
+			delete(rc.held, d)
+		}
+	}
+}
+
+// flushAcks sends the owed ACKs that are no longer waiting, in order.
+func (s *Session) flushAcks() {
+	rc := &s.rcv
+	i := 0
+	for ; i < len(rc.acks) && !rc.acks[i].waiting; i++ {
+		s.send(&Ack{Applied: rc.acks[i].applied, Digest: rc.digest})
+	}
+	rc.acks = rc.acks[i:]
+}

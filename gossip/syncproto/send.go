@@ -1,0 +1,137 @@
+package syncproto
+
+import (
+	"github.com/rumor-sync/rumor/crdt"
+	"github.com/rumor-sync/rumor/event"
+)
+
+// sender streams what the peer misses as DELTA frames, at most Window
+// unacknowledged.
+type sender struct {
+	ranges   []crdt.Range // still to send, sorted by origin then From
+	cur      crdt.Range   // the range being sent; cur.From is the next seq
+	active   bool         // cur is being sent
+	origin   string       // origin of the last frame sent
+	through  uint64       // last seq of origin sent
+	runBytes int          // payload bytes of the unsealed run in progress
+	inflight int          // DELTA frames not yet acknowledged
+	stalled  bool         // the window filled with more to send
+	evBytes  int          // payload bytes sent, for the event size estimate
+	evCount  int          // events sent
+}
+
+func (sn *sender) more() bool { return sn.active || len(sn.ranges) > 0 }
+
+// pump sends DELTA frames while the window allows, then DONE once
+// everything is sent.
+func (s *Session) pump() error {
+	sn := &s.snd
+	for !s.sentDone {
+		if !sn.more() {
+			s.send(&Done{})
+			s.sentDone = true
+			return nil
+		}
+		if sn.inflight >= s.cfg.Window {
+			sn.stalled = true
+			return nil
+		}
+		d, err := s.nextDelta()
+		if err != nil {
+			return err
+		}
+		if d != nil {
+			sn.inflight++
+			s.send(d)
+		}
+	}
+	return nil
+}
+
+// nextDelta reads the next frame's events; nil if the next range turned
+// out to be sent already (by an earlier run reaching beyond its range).
+func (s *Session) nextDelta() (*Delta, error) {
+	sn := &s.snd
+	if !sn.active {
+		r := sn.ranges[0]
+		sn.ranges = sn.ranges[1:]
+		if r.Origin == sn.origin && r.From <= sn.through {
+			r.From = sn.through + 1
+		}
+		if r.From > r.To || r.From == 0 {
+			return nil, nil
+		}
+		sn.cur, sn.active = r, true
+	}
+	o, from := sn.cur.Origin, sn.cur.From
+	events, seal, err := s.r.ReadRun(o, from, sn.target(s.cfg.RunBytes), s.cfg.MaxBatchBytes)
+	if err != nil {
+		return nil, localError("read %s from %d: %w", o, from, err)
+	}
+	if err := checkRead(o, from, events, seal); err != nil {
+		return nil, err
+	}
+	d, err := newDelta(events, seal)
+	if err != nil {
+		return nil, localError("encode DELTA: %w", err)
+	}
+	last := events[len(events)-1].Seq
+	n := len(d.enc)
+	sn.origin, sn.through = o, last
+	sn.runBytes += n
+	sn.evBytes += n
+	sn.evCount += len(events)
+	sn.cur.From = last + 1
+	if seal != nil {
+		sn.runBytes = 0
+		if last >= sn.cur.To {
+			sn.active = false
+		}
+	} else if last == ^uint64(0) {
+		return nil, localError("unsealed run of %s reaches the last seq", o)
+	}
+	s.res.EventsOut += uint64(len(events))
+	s.sent.AddRange(crdt.Range{Origin: o, From: from, To: last})
+	return d, nil
+}
+
+// target is the seq at or after which the frame being read may end the run
+// at a seal: the end of the range, or sooner once the run nears RunBytes.
+// Past the range's end (a run that must still reach its seal) it is the
+// next seq.
+func (sn *sender) target(runBytes int) uint64 {
+	from, to := sn.cur.From, sn.cur.To
+	budget := runBytes - sn.runBytes
+	if from > to || budget <= 0 {
+		return from
+	}
+	avg := 512
+	if sn.evCount > 0 {
+		avg = max(1, sn.evBytes/sn.evCount)
+	}
+	k := uint64(budget / avg)
+	if k == 0 {
+		return from
+	}
+	if k-1 >= to-from {
+		return to
+	}
+	return from + k - 1
+}
+
+// checkRead checks what the replica returned against the Replica contract.
+func checkRead(origin string, from uint64, events []*event.Event, seal *event.Seal) error {
+	if len(events) == 0 {
+		return localError("replica holds %s/%d in its context but returned nothing (unsealed run?)", origin, from)
+	}
+	for i, e := range events {
+		if e == nil || e.Device != origin || e.Seq != from+uint64(i) {
+			return localError("replica returned a non-contiguous run of %s from %d", origin, from)
+		}
+	}
+	last := events[len(events)-1]
+	if seal != nil && (seal.Origin != origin || seal.Seq != last.Seq) {
+		return localError("replica returned seal %s/%d for a run ending at %d", seal.Origin, seal.Seq, last.Seq)
+	}
+	return nil
+}
