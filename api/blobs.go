@@ -37,6 +37,11 @@ func (s *Server) getBlob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rc, size, err := s.cfg.Blobs.Open(r.Context(), c)
+	if errors.Is(err, cas.ErrNotFound) && s.cfg.Fetch != nil {
+		if ferr := s.cfg.Fetch(r.Context(), c); ferr == nil {
+			rc, size, err = s.cfg.Blobs.Open(r.Context(), c)
+		}
+	}
 	if errors.Is(err, cas.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "blob "+c.String()+" not found")
 		return

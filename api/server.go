@@ -47,12 +47,21 @@ type Peer struct {
 	LastSeen  string   `json:"last_seen,omitempty"`
 }
 
+// Member is one live member of the mesh.
+type Member struct {
+	ID    string   `json:"id"`
+	Role  string   `json:"role"`
+	Addrs []string `json:"addrs"`
+}
+
 // Info is the node identity and network state the status shows.
 type Info struct {
 	DeviceID string
 	Role     string
+	Mesh     string
 	Addrs    []string
 	Peers    []Peer
+	Members  []Member
 }
 
 // Config configures a Server.
@@ -63,6 +72,11 @@ type Config struct {
 	MaxBody int64        // largest request body in bytes, blobs excepted
 	MaxBlob int64        // largest blob in bytes
 	Logger  *slog.Logger // default slog.Default()
+	// Health, if set, answers GET /v1/health (completeness and lag).
+	Health func() any
+	// Fetch, if set, makes a blob that is not held locally whole by
+	// fetching it from peers; GET /v1/blobs/{cid} calls it on a miss.
+	Fetch func(ctx context.Context, c cid.Cid) error
 }
 
 // Server serves the API.
@@ -95,6 +109,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /v1/aggregates", s.aggregates)
 	s.mux.HandleFunc("POST /v1/blobs", s.postBlob)
 	s.mux.HandleFunc("GET /v1/blobs/{cid}", s.getBlob)
+	s.mux.HandleFunc("GET /v1/health", s.health)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

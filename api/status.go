@@ -16,8 +16,10 @@ import (
 type statusJSON struct {
 	DeviceID      string            `json:"device_id"`
 	Role          string            `json:"role"`
+	Mesh          string            `json:"mesh,omitempty"`
 	Addrs         []string          `json:"addrs"`
 	Peers         []Peer            `json:"peers"`
+	Members       []Member          `json:"members"`
 	VersionVector map[string]uint64 `json:"version_vector"`
 	Events        uint64            `json:"events"`
 	Digest        string            `json:"digest"`
@@ -27,7 +29,7 @@ func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
 	info := s.cfg.Info()
 	sum := s.cfg.Events.Summary()
 	out := statusJSON{
-		DeviceID: info.DeviceID, Role: info.Role, Addrs: info.Addrs, Peers: info.Peers,
+		DeviceID: info.DeviceID, Role: info.Role, Mesh: info.Mesh, Addrs: info.Addrs, Peers: info.Peers, Members: info.Members,
 		VersionVector: sum.VersionVector, Events: sum.Events, Digest: hex.EncodeToString(sum.Digest[:]),
 	}
 	if out.Addrs == nil {
@@ -35,6 +37,9 @@ func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
 	}
 	if out.Peers == nil {
 		out.Peers = []Peer{}
+	}
+	if out.Members == nil {
+		out.Members = []Member{}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -101,4 +106,12 @@ func parseTime(s string, def int64) (int64, error) {
 		return 0, fmt.Errorf("%q is neither epoch milliseconds nor an RFC 3339 time", s)
 	}
 	return t.UnixMilli(), nil
+}
+
+func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
+	if s.cfg.Health == nil {
+		writeError(w, http.StatusNotFound, "health is not available on this node")
+		return
+	}
+	writeJSON(w, http.StatusOK, s.cfg.Health())
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"time"
 
 	"github.com/rumor-sync/rumor/internal/clock"
 )
@@ -33,6 +34,24 @@ type Config struct {
 	Logger *slog.Logger
 	// Clock gives the time. Default the wall clock.
 	Clock clock.Clock
+
+	// Listen are the libp2p listen multiaddrs. Default
+	// ["/ip4/0.0.0.0/tcp/4001"].
+	Listen []string
+	// Peers are static peers, full multiaddrs ending in /p2p/<id>.
+	Peers []string
+	// Mesh names the mesh; nodes of different meshes never exchange data.
+	// Default "default".
+	Mesh string
+	// SecretFile, if set, holds the mesh secret (64 hex characters or
+	// libp2p's swarm.key format); nodes without it cannot connect.
+	SecretFile string
+	// MDNS turns on LAN discovery. Default true.
+	MDNS bool
+	// Offline runs without any networking (no libp2p host): a lone device.
+	Offline bool
+	// SyncInterval is the mean time between anti-entropy sessions. Default 1 s.
+	SyncInterval time.Duration
 }
 
 // DefaultConfig returns the defaults documented on each Config field.
@@ -44,6 +63,11 @@ func DefaultConfig() Config {
 		MaxBlob: 1 << 30,
 		Role:    RoleDevice,
 		Clock:   clock.Real{},
+		Listen:  []string{"/ip4/0.0.0.0/tcp/4001"},
+		Mesh:    "default",
+		MDNS:    true,
+
+		SyncInterval: time.Second,
 	}
 }
 
@@ -66,6 +90,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Clock == nil {
 		return errors.New("node: config: clock is required")
+	}
+	if c.SyncInterval <= 0 {
+		return fmt.Errorf("node: config: sync interval %v must be positive", c.SyncInterval)
 	}
 	return nil
 }

@@ -7,10 +7,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/rumor-sync/rumor/api"
 	"github.com/rumor-sync/rumor/cas"
+	"github.com/rumor-sync/rumor/event"
+	"github.com/rumor-sync/rumor/gossip"
+	"github.com/rumor-sync/rumor/gossip/mesh"
 	"github.com/rumor-sync/rumor/store"
 )
 
@@ -25,6 +29,10 @@ type Node struct {
 	store *store.Store
 	blobs *cas.Store
 	api   *api.Server
+
+	netMu sync.Mutex // guards mesh and repl
+	mesh  *mesh.Mesh
+	repl  *gossip.Replicator
 }
 
 var (
@@ -49,6 +57,7 @@ func New(cfg Config) (*Node, error) {
 	scfg := store.DefaultConfig()
 	scfg.Dir, scfg.Origin, scfg.Signer = cfg.DataDir, id.ID.String(), id.Key
 	scfg.Clock, scfg.Logger = cfg.Clock, n.log
+	scfg.OnCommit = n.committed
 	if n.store, err = store.Open(scfg); err != nil {
 		return nil, err
 	}
@@ -64,7 +73,7 @@ func New(cfg Config) (*Node, error) {
 		n.log.Info("removed orphan blob chunks", "bytes", freed)
 	}
 	n.api, err = api.New(api.Config{
-		Events: n.store, Blobs: n.blobs, Info: n.info,
+		Events: n.store, Blobs: n.blobs, Info: n.info, Health: n.health, Fetch: n.fetchBlob,
 		MaxBody: cfg.MaxBody, MaxBlob: cfg.MaxBlob, Logger: n.log,
 	})
 	if err != nil {
@@ -86,14 +95,22 @@ func (n *Node) Blobs() *cas.Store { return n.blobs }
 // Handler returns the node's HTTP API handler.
 func (n *Node) Handler() http.Handler { return n.api }
 
-func (n *Node) info() api.Info {
-	return api.Info{DeviceID: n.ID(), Role: n.cfg.Role}
+// committed is the store's OnCommit hook: it hands durable events to the
+// replicator for push.
+func (n *Node) committed(events []*event.Event) {
+	if _, r := n.network(); r != nil {
+		r.Committed(events)
+	}
 }
 
 // Run serves the API on cfg.APIAddr until ctx ends, then shuts down
 // gracefully and closes the node. ready, if not nil, is called with the
 // bound address once the listener is up.
 func (n *Node) Run(ctx context.Context, ready func(addr net.Addr)) error {
+	if err := n.startNetwork(ctx); err != nil {
+		n.Close()
+		return err
+	}
 	ln, err := net.Listen("tcp", n.cfg.APIAddr)
 	if err != nil {
 		n.Close()
@@ -121,9 +138,10 @@ func (n *Node) Run(ctx context.Context, ready func(addr net.Addr)) error {
 	return errors.Join(serveErr, shutErr, n.Close())
 }
 
-// Close closes the stores. In-flight commits finish first.
+// Close stops networking and closes the stores. In-flight commits finish
+// first.
 func (n *Node) Close() error {
-	err := n.store.Close()
+	err := errors.Join(n.stopNetwork(), n.store.Close())
 	if err == nil {
 		n.log.Info("closed cleanly")
 	}

@@ -45,7 +45,8 @@ func startNode(t *testing.T, dir string, extra ...string) *proc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := append([]string{"node", "--data", dir, "--api", "127.0.0.1:0", "--log-level", "warn"}, extra...)
+	args := append([]string{"node", "--data", dir, "--api", "127.0.0.1:0", "--log-level", "warn",
+		"--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns"}, extra...)
 	cmd := exec.Command(bin, args...)
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()

@@ -29,7 +29,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newNodeCmd())
+	root.AddCommand(newNodeCmd(), newKeygenCmd())
 	return root
 }
 

@@ -15,6 +15,9 @@ type sender struct {
 	through  uint64       // last seq of origin sent
 	runBytes int          // payload bytes of the unsealed run in progress
 	inflight int          // DELTA frames not yet acknowledged
+	frames   int          // DELTA frames sent
+	acked    int          // ACKs received
+	mark     int          // frames sent when the last stall ended
 	stalled  bool         // the window filled with more to send
 	evBytes  int          // payload bytes sent, for the event size estimate
 	evCount  int          // events sent
@@ -42,6 +45,7 @@ func (s *Session) pump() error {
 		}
 		if d != nil {
 			sn.inflight++
+			sn.frames++
 			s.send(d)
 		}
 	}

@@ -25,12 +25,16 @@ type Ready struct {
 
 // Result is the outcome and trace of a session.
 type Result struct {
-	EventsIn   uint64 // events received in DELTA frames
-	EventsOut  uint64 // events sent in DELTA frames
-	Applied    uint64 // events applied and acknowledged by the driver
-	BytesIn    uint64 // frame bytes received, headers included
-	BytesOut   uint64 // frame bytes sent, headers included
-	RoundTrips int    // HELLO exchange, SYNC_REQ exchange, and each resume of a full window
+	EventsIn  uint64 // events received in DELTA frames
+	EventsOut uint64 // events sent in DELTA frames
+	Applied   uint64 // events applied and acknowledged by the driver
+	BytesIn   uint64 // frame bytes received, headers included
+	BytesOut  uint64 // frame bytes sent, headers included
+	// RoundTrips counts protocol round trips: 1 for the HELLO exchange, 2
+	// once SYNC_REQs are exchanged, plus one for each flight of DELTAs that
+	// filled the window and had to wait for an ACK. It does not depend on
+	// the order in which the driver delivers messages.
+	RoundTrips int
 	// Ranges are the dots received that this replica did not hold, as
 	// maximal ranges sorted by origin then seq.
 	Ranges []crdt.Range
@@ -252,7 +256,7 @@ func (s *Session) onSyncReq(q *SyncReq) error {
 		return &ProtocolError{Code: CodeMalformed, Err: err}
 	}
 	s.gotReq = true
-	s.res.RoundTrips++
+	s.res.RoundTrips = 2
 	s.snd.ranges = s.r.Context().Missing(peer)
 	return s.pump()
 }
@@ -261,11 +265,16 @@ func (s *Session) onAck(*Ack) error {
 	if s.snd.inflight == 0 {
 		return violation(CodeFlowControl, "ACK with no DELTA in flight")
 	}
-	s.snd.inflight--
-	if s.snd.stalled {
-		s.snd.stalled = false
+	sn := &s.snd
+	sn.inflight--
+	sn.acked++
+	// A stall costs a round trip unless the ACK ending it is for a frame of
+	// the flight whose wait was already counted.
+	if sn.stalled && sn.acked > sn.mark {
 		s.res.RoundTrips++
+		sn.mark = sn.frames
 	}
+	sn.stalled = false
 	return s.pump()
 }
 

@@ -1,0 +1,82 @@
+package gossip
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/rumor-sync/rumor/gossip/mesh"
+	"github.com/rumor-sync/rumor/gossip/syncproto"
+	"github.com/rumor-sync/rumor/internal/clock"
+)
+
+// Config configures a Replicator.
+type Config struct {
+	// Mesh is the started mesh (host, membership). Required.
+	Mesh *mesh.Mesh
+	// Store is the node's replica. Required.
+	Store Store
+	// Blobs is the node's blob store. Required.
+	Blobs Blobs
+	// Interval is the mean time between anti-entropy sessions this node
+	// starts; each wait is drawn uniformly from [Interval/2, 3*Interval/2].
+	// Default 1 s.
+	Interval time.Duration
+	// Tick is the session tick; a session fails after
+	// Session.IdleTicks ticks without progress. Default 500 ms.
+	Tick time.Duration
+	// Session tunes the sync protocol. Zero fields take syncproto's defaults.
+	Session syncproto.SessionConfig
+	// BackoffMin and BackoffMax bound the per-peer backoff after a failed
+	// session (doubling, with jitter). Defaults 1 s and 1 min.
+	BackoffMin, BackoffMax time.Duration
+	// MaxStrikes is how many protocol violations from one peer lead to a
+	// ban of BanDuration. Defaults 3 and 10 min.
+	MaxStrikes  int
+	BanDuration time.Duration
+	// InlineBytes bounds the events carried inline in a push announcement;
+	// larger batches are announced by their seal alone. Default 64 KiB.
+	InlineBytes int
+	// EagerBlobs makes the node fetch, in the background, the blobs that
+	// newly received events reference (the default); when false, blobs are
+	// fetched only when asked for.
+	EagerBlobs bool
+	// Clock gives the time for health and backoff. Default the wall clock.
+	Clock clock.Clock
+	// Logger receives logs. Default slog.Default().
+	Logger *slog.Logger
+	// Observer, if set, is told about sessions and rejections (metrics).
+	Observer Observer
+}
+
+// DefaultConfig returns the documented defaults; Mesh, Store and Blobs
+// must still be set.
+func DefaultConfig() Config {
+	return Config{
+		Interval: time.Second, Tick: 500 * time.Millisecond,
+		Session:    syncproto.DefaultSessionConfig(),
+		BackoffMin: time.Second, BackoffMax: time.Minute,
+		MaxStrikes: 3, BanDuration: 10 * time.Minute,
+		InlineBytes: 64 << 10, EagerBlobs: true,
+		Clock: clock.Real{},
+	}
+}
+
+// Validate reports the first invalid field.
+func (c *Config) Validate() error {
+	switch {
+	case c.Mesh == nil || c.Store == nil || c.Blobs == nil:
+		return errors.New("gossip: Mesh, Store and Blobs are required")
+	case c.Interval <= 0 || c.Tick <= 0:
+		return errors.New("gossip: Interval and Tick must be positive")
+	case c.BackoffMin <= 0 || c.BackoffMax < c.BackoffMin:
+		return errors.New("gossip: need 0 < BackoffMin <= BackoffMax")
+	case c.MaxStrikes < 1 || c.BanDuration <= 0:
+		return errors.New("gossip: MaxStrikes and BanDuration must be positive")
+	case c.InlineBytes < 0 || c.InlineBytes > 512<<10:
+		return errors.New("gossip: InlineBytes must be within [0, 512 KiB]")
+	case c.Clock == nil:
+		return errors.New("gossip: Clock is required")
+	}
+	return c.Session.Validate()
+}

@@ -1,0 +1,23 @@
+// Package gossip replicates a node's events across its mesh: it binds the
+// pure anti-entropy protocol (package syncproto) to libp2p streams, pushes
+// new local events on a gossipsub topic, exchanges blobs by CID, and
+// tracks what the mesh knows so the node can report completeness and lag.
+//
+// A Replicator runs three kinds of work:
+//
+//   - Anti-entropy: every Interval (jittered) it opens a session with a
+//     random connected member, and at once with every peer that connects.
+//     A failed session backs that peer off exponentially, with jitter; a
+//     peer that breaks the protocol MaxStrikes times is banned for a while.
+//   - Push: after every durable local commit it announces the new head of
+//     the local log (origin, seq, seal) on the mesh topic, with the events
+//     inline when they are small. Receivers verify and apply inline events
+//     and otherwise pull from the announcer. Gossipsub is only a hint: a
+//     lost announcement is repaired by anti-entropy.
+//   - Blobs: a request/response protocol serves verified blocks by CID, and
+//     Fetch assembles a blob from whichever connected peers hold it.
+//
+// Everything a peer sends is validated (sizes, encodings, signatures, hash
+// chains) before it touches the store; the store applies verified events
+// idempotently, so duplicated or reordered deliveries change nothing.
+package gossip

@@ -1,0 +1,163 @@
+package gossip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/rumor-sync/rumor/crdt"
+	"github.com/rumor-sync/rumor/event"
+	"github.com/rumor-sync/rumor/gossip/syncproto"
+)
+
+// startPush joins the mesh's announcement topic.
+func (r *Replicator) startPush() error {
+	ps, err := pubsub.NewGossipSub(r.ctx, r.mesh.Host(), pubsub.WithMaxMessageSize(MaxAnnounceBytes+4096))
+	if err != nil {
+		return fmt.Errorf("gossip: start gossipsub: %w", err)
+	}
+	name := string(r.mesh.Protocol(announceTopic))
+	if err := ps.RegisterTopicValidator(name, r.validateAnnounce); err != nil {
+		return fmt.Errorf("gossip: register validator: %w", err)
+	}
+	if r.topic, err = ps.Join(name); err != nil {
+		return fmt.Errorf("gossip: join topic: %w", err)
+	}
+	sub, err := r.topic.Subscribe()
+	if err != nil {
+		return fmt.Errorf("gossip: subscribe: %w", err)
+	}
+	r.spawn(func() { r.receiveLoop(sub) })
+	return nil
+}
+
+// Committed tells the replicator that events became durable locally (the
+// store's OnCommit hook). It never blocks.
+func (r *Replicator) Committed(events []*event.Event) {
+	for _, e := range events {
+		if e.Device == r.cfg.Store.Origin() {
+			select {
+			case r.announce <- struct{}{}:
+			default:
+			}
+			return
+		}
+	}
+}
+
+// pushLoop announces the local log's head after each local commit,
+// coalescing commits that happen while an announcement is sent.
+func (r *Replicator) pushLoop() {
+	var announced uint64
+	for {
+		select {
+		case <-r.ctx.Done():
+			return
+		case <-r.announce:
+		}
+		seal, err := r.cfg.Store.Seal(r.cfg.Store.Origin())
+		if err != nil || seal.Seq <= announced {
+			continue
+		}
+		a := &Announce{Seal: seal}
+		if r.cfg.InlineBytes > 0 {
+			events, s, err := r.cfg.Store.ReadRun(seal.Origin, announced+1, seal.Seq, r.cfg.InlineBytes)
+			if err == nil && s != nil && s.Seq == seal.Seq && len(events) > 0 && events[0].Seq == announced+1 {
+				a.Events = events
+			}
+		}
+		b, err := a.MarshalBinary()
+		if err != nil {
+			a.Events = nil
+			if b, err = a.MarshalBinary(); err != nil {
+				continue
+			}
+		}
+		if err := r.topic.Publish(r.ctx, b); err != nil && r.alive() {
+			r.log.Debug("announce failed", "err", err)
+			continue
+		}
+		announced = seal.Seq
+	}
+}
+
+// validateAnnounce is gossipsub's validator: only well-formed, authentic
+// announcements are relayed to other peers.
+func (r *Replicator) validateAnnounce(_ context.Context, from peer.ID, msg *pubsub.Message) bool {
+	if from == r.mesh.ID() {
+		return true
+	}
+	var a Announce
+	if err := a.UnmarshalBinary(msg.Data); err != nil {
+		r.strike(from, "malformed_announce", err)
+		return false
+	}
+	if _, err := r.verifyAnnounce(&a); err != nil {
+		r.strike(from, "forged_announce", err)
+		return false
+	}
+	msg.ValidatorData = &a
+	return true
+}
+
+// verifyAnnounce checks the seal's signature and the inline events' hash
+// chain back from it, and their link to the event this replica holds just
+// before them. It returns the events' hashes.
+func (r *Replicator) verifyAnnounce(a *Announce) ([]event.Hash, error) {
+	if len(a.Events) == 0 {
+		return nil, a.Seal.Verify()
+	}
+	var prev *event.Hash
+	first := a.Events[0]
+	if first.Seq > 1 {
+		if h, ok := r.cfg.Store.Hash(crdt.Dot{Origin: first.Device, Seq: first.Seq - 1}); ok {
+			prev = &h
+		}
+	}
+	return syncproto.VerifyRun(prev, a.Events, &a.Seal)
+}
+
+// receiveLoop applies announced events and pulls from announcers whose
+// head is ahead of ours.
+func (r *Replicator) receiveLoop(sub *pubsub.Subscription) {
+	defer sub.Cancel()
+	for {
+		msg, err := sub.Next(r.ctx)
+		if err != nil {
+			return
+		}
+		if msg.ReceivedFrom == r.mesh.ID() {
+			continue
+		}
+		a, ok := msg.ValidatorData.(*Announce)
+		if !ok {
+			continue
+		}
+		r.onAnnounce(msg.ReceivedFrom, a)
+	}
+}
+
+func (r *Replicator) onAnnounce(from peer.ID, a *Announce) {
+	r.health.learn(a.Seal.Origin, a.Seal.Seq)
+	ctx := r.cfg.Store.Context()
+	if ctx.Contains(crdt.Dot{Origin: a.Seal.Origin, Seq: a.Seal.Seq}) && ctx.Max(a.Seal.Origin) >= a.Seal.Seq {
+		return
+	}
+	if len(a.Events) > 0 && (a.Events[0].Seq == 1 || ctx.Contains(crdt.Dot{Origin: a.Seal.Origin, Seq: a.Events[0].Seq - 1})) {
+		added, err := r.cfg.Store.Apply(r.ctx, a.Events, []event.Seal{a.Seal})
+		if err == nil {
+			if len(added) > 0 {
+				r.obs.Received(from, len(added))
+				r.noteApplied(added, from)
+			}
+			return
+		}
+		if !errors.Is(err, context.Canceled) {
+			r.log.Warn("applying announced events failed", "err", err)
+		}
+	}
+	r.Kick(from) // behind by more than the announcement carries: pull
+}

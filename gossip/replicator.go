@@ -1,0 +1,146 @@
+package gossip
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/binary"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+
+	"github.com/rumor-sync/rumor/gossip/mesh"
+)
+
+// Protocol names, under the mesh's namespace /rumor/<mesh>/.
+const (
+	syncProtocolName = "sync/1"
+	blobProtocolName = "blob/1"
+	announceTopic    = "announce/1"
+)
+
+// Replicator keeps a node's replica converged with its mesh. Create it
+// with New, start it with Start, stop it with Close.
+type Replicator struct {
+	cfg    Config
+	log    *slog.Logger
+	mesh   *mesh.Mesh
+	obs    Observer
+	health *tracker
+	trace  *traceRing
+
+	syncProto, blobProto protocol.ID
+
+	mu      sync.Mutex // guards rnd, peers, running
+	rnd     *rand.Rand
+	peers   map[peer.ID]*peerState
+	running map[peer.ID]bool
+
+	kick     chan peer.ID
+	announce chan struct{}
+	blobQ    chan blobJob
+	topic    *pubsub.Topic
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New validates cfg and registers the protocol handlers on the mesh host.
+func New(cfg Config) (*Replicator, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	obs := cfg.Observer
+	if obs == nil {
+		obs = nopObserver{}
+	}
+	var seed [16]byte
+	_, _ = crand.Read(seed[:])
+	r := &Replicator{
+		cfg: cfg, log: cfg.Logger.With("component", "gossip"), mesh: cfg.Mesh, obs: obs,
+		health:    newTracker(cfg.Clock),
+		trace:     newTraceRing(256),
+		syncProto: cfg.Mesh.Protocol(syncProtocolName),
+		blobProto: cfg.Mesh.Protocol(blobProtocolName),
+		rnd:       rand.New(rand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:]))),
+		peers:     map[peer.ID]*peerState{},
+		running:   map[peer.ID]bool{},
+		kick:      make(chan peer.ID, 64),
+		announce:  make(chan struct{}, 1),
+		blobQ:     make(chan blobJob, 1024),
+	}
+	return r, nil
+}
+
+// Start begins serving and syncing until ctx ends or Close is called.
+func (r *Replicator) Start(ctx context.Context) error {
+	r.ctx, r.cancel = context.WithCancel(ctx)
+	h := r.mesh.Host()
+	h.SetStreamHandler(r.syncProto, r.handleSync)
+	h.SetStreamHandler(r.blobProto, r.handleBlob)
+	if err := r.startPush(); err != nil {
+		r.cancel()
+		return err
+	}
+	h.Network().Notify(&network.NotifyBundle{
+		ConnectedF: func(_ network.Network, c network.Conn) { r.Kick(c.RemotePeer()) },
+	})
+	r.mesh.Subscribe(func(ev mesh.MemberEvent) {
+		if ev.Kind == mesh.Joined {
+			r.Kick(ev.Member.ID)
+		}
+	})
+	r.spawn(r.antiEntropyLoop)
+	r.spawn(r.pushLoop)
+	r.spawn(r.blobLoop)
+	return nil
+}
+
+// Close stops every loop and session and waits for them.
+func (r *Replicator) Close() error {
+	if r.cancel == nil {
+		return nil
+	}
+	h := r.mesh.Host()
+	h.RemoveStreamHandler(r.syncProto)
+	h.RemoveStreamHandler(r.blobProto)
+	r.cancel()
+	r.wg.Wait()
+	if r.topic != nil {
+		return r.topic.Close()
+	}
+	return nil
+}
+
+// Kick asks for an anti-entropy session with p as soon as possible.
+func (r *Replicator) Kick(p peer.ID) {
+	if p == r.mesh.ID() {
+		return
+	}
+	select {
+	case r.kick <- p:
+	default:
+	}
+}
+
+func (r *Replicator) spawn(f func()) {
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		f()
+	}()
+}
+
+// alive reports whether the replicator is still running.
+func (r *Replicator) alive() bool { return r.ctx != nil && r.ctx.Err() == nil }
+
+var errStopped = errors.New("gossip: replicator stopped")

@@ -1,0 +1,238 @@
+package gossip
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/rumor-sync/rumor/crdt"
+	"github.com/rumor-sync/rumor/event"
+	"github.com/rumor-sync/rumor/gossip/syncproto"
+)
+
+// sessionTimeout bounds one session's wall time whatever its progress.
+const sessionTimeout = 10 * time.Minute
+
+// SessionRecord is the trace of one anti-entropy session.
+type SessionRecord struct {
+	ID        string           `json:"id"`
+	Peer      string           `json:"peer"`
+	Direction string           `json:"direction"` // "out" (we opened it) or "in"
+	Started   time.Time        `json:"started"`
+	Duration  time.Duration    `json:"duration"`
+	Result    syncproto.Result `json:"-"`
+	EventsIn  uint64           `json:"events_in"`
+	EventsOut uint64           `json:"events_out"`
+	BytesIn   uint64           `json:"bytes_in"`
+	BytesOut  uint64           `json:"bytes_out"`
+	Ranges    []crdt.Range     `json:"ranges"`
+	Outcome   string           `json:"result"`
+	Error     string           `json:"error,omitempty"`
+}
+
+// SyncWith runs one anti-entropy session with p now and returns its record.
+func (r *Replicator) SyncWith(ctx context.Context, p peer.ID) (SessionRecord, error) {
+	s, err := r.mesh.Host().NewStream(ctx, p, r.syncProto)
+	if err != nil {
+		return SessionRecord{}, fmt.Errorf("gossip: open sync stream to %s: %w", p, err)
+	}
+	rec := r.drive(ctx, s, true)
+	if rec.Result.Err != nil {
+		return rec, rec.Result.Err
+	}
+	return rec, nil
+}
+
+// handleSync serves a session a peer opened.
+func (r *Replicator) handleSync(s network.Stream) {
+	if !r.alive() {
+		s.Reset()
+		return
+	}
+	r.wg.Add(1)
+	defer r.wg.Done()
+	r.drive(r.ctx, s, false)
+}
+
+// frameIn is one frame read from the stream, or the read error.
+type frameIn struct {
+	m   syncproto.Message
+	err error
+}
+
+// drive runs the session state machine over s until it is done.
+func (r *Replicator) drive(ctx context.Context, s network.Stream, initiator bool) SessionRecord {
+	ctx, cancel := context.WithTimeout(ctx, sessionTimeout)
+	defer cancel()
+	p := s.Conn().RemotePeer()
+	rec := SessionRecord{ID: newSessionID(), Peer: p.String(), Direction: "in", Started: r.cfg.Clock.Now()}
+	if initiator {
+		rec.Direction = "out"
+	}
+	sess := syncproto.NewSession(r.cfg.Session, r.cfg.Store, initiator)
+	d := &driver{r: r, s: s, sess: sess, peer: p, w: bufio.NewWriterSize(s, 64<<10), ctx: ctx}
+	frames := make(chan frameIn, 8)
+	go d.readLoop(frames)
+	ticker := time.NewTicker(r.cfg.Tick)
+	defer ticker.Stop()
+	rd := sess.Start()
+	for {
+		if res, done := d.handle(rd); done {
+			if res.Err != nil {
+				s.Reset()
+			} else {
+				_ = s.SetReadDeadline(time.Now().Add(5 * time.Second))
+				s.Close()
+			}
+			return r.finish(rec, res)
+		}
+		select {
+		case f := <-frames:
+			if f.err != nil {
+				rd = sess.Abort(f.err)
+				continue
+			}
+			d.observe(f.m)
+			rd, _ = sess.Step(f.m)
+		case <-ticker.C:
+			rd = sess.Tick()
+		case <-ctx.Done():
+			rd = sess.Abort(ctx.Err())
+		}
+	}
+}
+
+// driver carries one session's I/O state.
+type driver struct {
+	r    *Replicator
+	s    network.Stream
+	sess *syncproto.Session
+	peer peer.ID
+	w    *bufio.Writer
+	ctx  context.Context
+}
+
+func (d *driver) readLoop(out chan<- frameIn) {
+	br := bufio.NewReaderSize(d.s, 64<<10)
+	for {
+		m, err := syncproto.ReadFrame(br)
+		select {
+		case out <- frameIn{m, err}:
+		case <-d.ctx.Done():
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// observe learns what the peer holds from its SYNC_REQ, for health.
+func (d *driver) observe(m syncproto.Message) {
+	if q, ok := m.(*syncproto.SyncReq); ok {
+		ctx := crdt.NewContext()
+		if ctx.UnmarshalBinary(q.Context) == nil {
+			d.r.health.learnContext(ctx)
+		}
+	}
+}
+
+// handle performs rd and every Ready that follows from it: sending
+// frames, applying events durably and confirming them. It returns the
+// result once the session is done.
+func (d *driver) handle(rd syncproto.Ready) (syncproto.Result, bool) {
+	queue := []syncproto.Ready{rd}
+	for len(queue) > 0 {
+		rd, queue = queue[0], queue[1:]
+		if err := d.send(rd.Send); err != nil && !rd.Done {
+			queue = append(queue, d.sess.Abort(err))
+			continue
+		}
+		if rd.Done {
+			return rd.Result, true
+		}
+		for _, a := range rd.Apply {
+			if err := d.apply(a); err != nil {
+				queue = append(queue, d.sess.Abort(err))
+				break
+			}
+			queue = append(queue, d.sess.Applied(1))
+		}
+	}
+	return syncproto.Result{}, false
+}
+
+func (d *driver) send(msgs []syncproto.Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	_ = d.s.SetWriteDeadline(time.Now().Add(30 * time.Second))
+	for _, m := range msgs {
+		if err := syncproto.WriteFrame(d.w, m); err != nil {
+			return err
+		}
+	}
+	return d.w.Flush()
+}
+
+func (d *driver) apply(a syncproto.Apply) error {
+	seals := make([]event.Seal, len(a.Seals))
+	for i, s := range a.Seals {
+		seals[i] = *s
+	}
+	added, err := d.r.cfg.Store.Apply(d.ctx, a.Events, seals)
+	if err != nil {
+		return fmt.Errorf("gossip: apply: %w", err)
+	}
+	if len(added) > 0 {
+		d.r.obs.Received(d.peer, len(added))
+		d.r.noteApplied(added, d.peer)
+	}
+	return nil
+}
+
+// finish records the session's outcome and updates the peer's backoff.
+func (r *Replicator) finish(rec SessionRecord, res syncproto.Result) SessionRecord {
+	rec.Duration = r.cfg.Clock.Now().Sub(rec.Started)
+	rec.Result = res
+	rec.EventsIn, rec.EventsOut = res.EventsIn, res.EventsOut
+	rec.BytesIn, rec.BytesOut = res.BytesIn, res.BytesOut
+	rec.Ranges = res.Ranges
+	rec.Outcome = "ok"
+	p, _ := peer.Decode(rec.Peer)
+	if res.Err != nil {
+		rec.Outcome, rec.Error = outcome(res.Err), res.Err.Error()
+	}
+	for _, f := range res.Forks {
+		r.log.Error("forked origin: two sealed events at one dot", "origin", f[0].Device, "seq", f[0].Seq,
+			"held", f[0].Hash().String(), "received", f[1].Hash().String(), "peer", rec.Peer)
+		r.obs.Rejected(p, "fork")
+	}
+	r.afterSession(p, rec)
+	r.trace.add(rec)
+	r.obs.SessionDone(rec)
+	lvl := slogLevel(res.Err)
+	r.log.Log(context.Background(), lvl, "sync session", "session", rec.ID, "peer", rec.Peer,
+		"direction", rec.Direction, "events_in", rec.EventsIn, "events_out", rec.EventsOut,
+		"bytes_in", rec.BytesIn, "bytes_out", rec.BytesOut, "duration", rec.Duration, "result", rec.Outcome, "err", rec.Error)
+	return rec
+}
+
+// outcome classifies a session error for traces and metrics.
+func outcome(err error) string {
+	switch {
+	case errors.Is(err, syncproto.ErrProtocol):
+		return "protocol_error"
+	case errors.Is(err, syncproto.ErrRemote):
+		return "remote_error"
+	case errors.Is(err, syncproto.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	default:
+		return "failed"
+	}
+}

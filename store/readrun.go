@@ -1,0 +1,63 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/rumor-sync/rumor/crdt"
+	"github.com/rumor-sync/rumor/event"
+)
+
+// ReadRun returns held events of origin from seq from on, contiguous, up to
+// and including the first event at or after seq to that a held seal
+// vouches for, together with that seal. It stops early, with a nil seal, at
+// the first seq not held, or before an event that would take the events'
+// encodings past maxBytes (it always returns at least one event when from
+// is held). This is what the sync protocol sends: runs a seal covers.
+func (s *Store) ReadRun(origin string, from, to uint64, maxBytes int) ([]*event.Event, *event.Seal, error) {
+	seal, err := s.NextSeal(origin, max(from, to))
+	sealSeq := ^uint64(0)
+	switch {
+	case err == nil:
+		sealSeq = seal.Seq
+	case errors.Is(err, ErrNotFound):
+	default:
+		return nil, nil, err
+	}
+	var out []*event.Event
+	size, next := 0, from
+	errFull := errors.New("full")
+	err = s.Scan(Query{Device: origin, After: from - 1}, func(e *event.Event) error {
+		if e.Seq != next || e.Seq > sealSeq {
+			return errFull
+		}
+		n := encodedLen(e)
+		if len(out) > 0 && size+n > maxBytes {
+			return errFull
+		}
+		out = append(out, e)
+		size += n
+		next++
+		if e.Seq == sealSeq {
+			return errFull
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errFull) {
+		return nil, nil, fmt.Errorf("store: read run of %s from %d: %w", origin, from, err)
+	}
+	if len(out) > 0 && out[len(out)-1].Seq == sealSeq {
+		return out, &seal, nil
+	}
+	return out, nil, nil
+}
+
+// encodedLen is the length of e's canonical encoding.
+func encodedLen(e *event.Event) int { return len(e.AppendBinary(nil)) }
+
+// Holds reports whether the committed context holds d.
+func (s *Store) Holds(d crdt.Dot) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.ctx.Contains(d)
+}
