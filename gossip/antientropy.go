@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"maps"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -138,7 +139,7 @@ func (r *Replicator) afterSession(p peer.ID, rec SessionRecord) {
 	bans := st.bans
 	r.mu.Unlock()
 	if rec.Outcome == "protocol_error" {
-		r.obs.Rejected(p, "protocol")
+		r.reject(p, "protocol")
 	}
 	if ban {
 		d := r.cfg.BanDuration << min(bans-1, 6)
@@ -149,7 +150,7 @@ func (r *Replicator) afterSession(p peer.ID, rec SessionRecord) {
 
 // strike records one piece of invalid data from p outside a session.
 func (r *Replicator) strike(p peer.ID, reason string, err error) {
-	r.obs.Rejected(p, reason)
+	r.reject(p, reason)
 	r.log.Warn("rejected data from peer", "peer", p, "reason", reason, "err", err)
 	r.afterSession(p, SessionRecord{Peer: p.String(), Outcome: "protocol_error", Error: err.Error()})
 }
@@ -169,4 +170,28 @@ func slogLevel(err error) slog.Level {
 	default:
 		return slog.LevelInfo
 	}
+}
+
+// reject counts one rejection of p's data and tells the observer.
+func (r *Replicator) reject(p peer.ID, reason string) {
+	r.mu.Lock()
+	byReason := r.rejections[p]
+	if byReason == nil {
+		byReason = map[string]uint64{}
+		r.rejections[p] = byReason
+	}
+	byReason[reason]++
+	r.mu.Unlock()
+	r.obs.Rejected(p, reason)
+}
+
+// Rejections returns, per peer and reason, how much data was rejected.
+func (r *Replicator) Rejections() map[peer.ID]map[string]uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[peer.ID]map[string]uint64, len(r.rejections))
+	for p, m := range r.rejections {
+		out[p] = maps.Clone(m)
+	}
+	return out
 }

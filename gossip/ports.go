@@ -21,6 +21,9 @@ type Store interface {
 	// Apply durably stores verified events from peers with their seals,
 	// skipping those already held, and returns the new ones.
 	Apply(ctx context.Context, events []*event.Event, seals []event.Seal) ([]*event.Event, error)
+	// RecordFork keeps two authentic, different events at one dot as
+	// evidence that their origin forked.
+	RecordFork(held, received *event.Event) error
 }
 
 // Blobs is what the blob exchange needs of the blob store; *cas.Store

@@ -36,10 +36,11 @@ type Replicator struct {
 
 	syncProto, blobProto protocol.ID
 
-	mu      sync.Mutex // guards rnd, peers, running
-	rnd     *rand.Rand
-	peers   map[peer.ID]*peerState
-	running map[peer.ID]bool
+	mu         sync.Mutex // guards rnd, peers, running, rejections
+	rnd        *rand.Rand
+	peers      map[peer.ID]*peerState
+	running    map[peer.ID]bool
+	rejections map[peer.ID]map[string]uint64
 
 	kick     chan peer.ID
 	announce chan struct{}
@@ -67,16 +68,17 @@ func New(cfg Config) (*Replicator, error) {
 	_, _ = crand.Read(seed[:])
 	r := &Replicator{
 		cfg: cfg, log: cfg.Logger.With("component", "gossip"), mesh: cfg.Mesh, obs: obs,
-		health:    newTracker(cfg.Clock),
-		trace:     newTraceRing(256),
-		syncProto: cfg.Mesh.Protocol(syncProtocolName),
-		blobProto: cfg.Mesh.Protocol(blobProtocolName),
-		rnd:       rand.New(rand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:]))),
-		peers:     map[peer.ID]*peerState{},
-		running:   map[peer.ID]bool{},
-		kick:      make(chan peer.ID, 64),
-		announce:  make(chan struct{}, 1),
-		blobQ:     make(chan blobJob, 1024),
+		health:     newTracker(cfg.Clock),
+		trace:      newTraceRing(256),
+		syncProto:  cfg.Mesh.Protocol(syncProtocolName),
+		blobProto:  cfg.Mesh.Protocol(blobProtocolName),
+		rnd:        rand.New(rand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:]))),
+		peers:      map[peer.ID]*peerState{},
+		running:    map[peer.ID]bool{},
+		rejections: map[peer.ID]map[string]uint64{},
+		kick:       make(chan peer.ID, 64),
+		announce:   make(chan struct{}, 1),
+		blobQ:      make(chan blobJob, 1024),
 	}
 	return r, nil
 }

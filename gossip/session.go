@@ -211,7 +211,10 @@ func (r *Replicator) finish(rec SessionRecord, res syncproto.Result) SessionReco
 	for _, f := range res.Forks {
 		r.log.Error("forked origin: two sealed events at one dot", "origin", f[0].Device, "seq", f[0].Seq,
 			"held", f[0].Hash().String(), "received", f[1].Hash().String(), "peer", rec.Peer)
-		r.obs.Rejected(p, "fork")
+		r.reject(p, "fork")
+		if err := r.cfg.Store.RecordFork(&f[0], &f[1]); err != nil {
+			r.log.Error("could not keep fork evidence", "err", err)
+		}
 	}
 	r.afterSession(p, rec)
 	r.trace.add(rec)

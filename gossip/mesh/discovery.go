@@ -95,18 +95,33 @@ func joinAddr(p peer.ID) string {
 	return p.String() + "/" + placeholder.IP.String() + ":1"
 }
 
+// connectAttempts bounds the dials connect makes to a discovered peer.
+const connectAttempts = 3
+
 // connect dials p in the background unless connected, banned or already
-// being dialled.
+// being dialled, retrying a failed dial after a jittered backoff: two peers
+// that discover each other at once dial each other at once, and one of the
+// two attempts may fail.
 func (m *Mesh) connect(ai peer.AddrInfo) {
 	if ai.ID == m.self || m.gater.banned(ai.ID) || m.connected(ai.ID) || !m.claim(m.dialing, ai.ID) {
 		return
 	}
 	ok := m.spawn(func() {
 		defer m.release(m.dialing, ai.ID)
-		ctx, cancel := context.WithTimeout(m.ctx, m.cfg.DialTimeout)
-		defer cancel()
-		if err := m.host.Connect(ctx, ai); err != nil {
-			m.log.Debug("dial", "peer", ai.ID, "err", err)
+		for attempt := range connectAttempts {
+			if attempt > 0 && !m.sleep(backoff(m.cfg.RedialMin, m.cfg.RedialMax, attempt-1), nil) {
+				return
+			}
+			if m.connected(ai.ID) || m.gater.banned(ai.ID) {
+				return
+			}
+			ctx, cancel := context.WithTimeout(m.ctx, m.cfg.DialTimeout)
+			err := m.host.Connect(ctx, ai)
+			cancel()
+			if err == nil {
+				return
+			}
+			m.log.Debug("dial", "peer", ai.ID, "attempt", attempt+1, "err", err)
 		}
 	})
 	if !ok {
@@ -175,7 +190,8 @@ func (m *Mesh) keepDialing(ai peer.AddrInfo, wake <-chan struct{}) {
 	}
 }
 
-// sleep waits for d, a wake-up or Close, reporting false on Close.
+// sleep waits for d, a wake-up (if wake is not nil) or Close, reporting
+// false on Close.
 func (m *Mesh) sleep(d time.Duration, wake <-chan struct{}) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()

@@ -17,6 +17,12 @@ import (
 // private-network PSK), Noise, yamux, the PSK when a secret is set, a
 // resource manager with libp2p's auto-scaled default limits, and g as the
 // connection gater. Relaying is off: mesh peers connect directly.
+//
+// TCP port reuse is off: with it, two peers that dial each other at the same
+// moment (as peers discovering each other do) both dial from their listen
+// ports, TCP's simultaneous open merges the two dials into one socket on
+// which both sides act as initiator, and the security handshake fails.
+// Without it the dials are two connections and both succeed.
 func newHost(cfg *Config, g *gater) (host.Host, error) {
 	limits := rcmgr.DefaultLimits
 	libp2p.SetDefaultServiceLimits(&limits)
@@ -31,7 +37,7 @@ func newHost(cfg *Config, g *gater) (host.Host, error) {
 	opts := []libp2p.Option{
 		libp2p.Identity(cfg.Key),
 		libp2p.ListenAddrStrings(cfg.Listen...),
-		libp2p.Transport(tcp.NewTCPTransport),
+		libp2p.Transport(tcp.NewTCPTransport, tcp.DisableReuseport()),
 		libp2p.Security(noise.ID, noise.New),
 		libp2p.Muxer(yamux.ID, yamux.DefaultTransport),
 		libp2p.ResourceManager(rm),

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 )
 
 // Frame layout, protocol version 1:
@@ -33,16 +34,17 @@ func AppendFrame(b []byte, m Message) ([]byte, error) {
 	if !ok {
 		return b, fmt.Errorf("syncproto: unknown message type %d", m.Type())
 	}
-	payload, err := m.appendPayload(nil)
+	p, err := payload(m)
 	if err != nil {
 		return b, err
 	}
-	if len(payload) > limit {
-		return b, fmt.Errorf("syncproto: %s payload of %d bytes exceeds %d", m.Type(), len(payload), limit)
+	if len(p) > limit {
+		return b, fmt.Errorf("syncproto: %s payload of %d bytes exceeds %d", m.Type(), len(p), limit)
 	}
+	b = slices.Grow(b, 2+maxLenBytes+len(p))
 	b = append(b, Version, byte(m.Type()))
-	b = binary.AppendUvarint(b, uint64(len(payload)))
-	return append(b, payload...), nil
+	b = binary.AppendUvarint(b, uint64(len(p)))
+	return append(b, p...), nil
 }
 
 // WriteFrame writes m as one frame with a single Write call.

@@ -1,6 +1,7 @@
 package syncproto
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 
@@ -47,12 +48,16 @@ func (d *Delta) appendPayload(b []byte) ([]byte, error) {
 	if d.enc != nil {
 		return append(b, d.enc...), nil
 	}
+	return d.encode(b, nil)
+}
+
+// encode appends the payload to b, using tmp as scratch space for one event.
+func (d *Delta) encode(b, tmp []byte) ([]byte, error) {
 	if err := checkDelta(d.Events, d.Seal); err != nil {
 		return nil, err
 	}
 	start := len(b)
 	b = binary.AppendUvarint(b, uint64(len(d.Events)))
-	var tmp []byte
 	for _, e := range d.Events {
 		tmp = e.AppendBinary(tmp[:0])
 		if len(tmp) > event.MaxEncodedLen {
@@ -178,15 +183,24 @@ func checkDelta(events []*event.Event, seal *event.Seal) error {
 	return nil
 }
 
-// newDelta builds an outgoing DELTA and caches its encoding.
-func newDelta(events []*event.Event, seal *event.Seal) (*Delta, error) {
+// newDelta builds an outgoing DELTA and caches its encoding, encoded in
+// scratch (returned for reuse) and copied to an exact-size buffer.
+func newDelta(events []*event.Event, seal *event.Seal, scratch []byte) (*Delta, []byte, error) {
 	d := &Delta{Events: events, Seal: seal}
-	enc, err := d.appendPayload(nil)
+	enc, err := d.encode(scratch[:0], nil)
 	if err != nil {
-		return nil, err
+		return nil, scratch, err
 	}
-	d.enc = enc
-	return d, nil
+	d.enc = bytes.Clone(enc)
+	return d, enc, nil
+}
+
+// payload returns m's payload, without copying a cached one.
+func payload(m Message) ([]byte, error) {
+	if d, ok := m.(*Delta); ok && d.enc != nil {
+		return d.enc, nil
+	}
+	return m.appendPayload(nil)
 }
 
 // payloadLen is the length of m's payload encoding (0 if it cannot be

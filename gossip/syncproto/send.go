@@ -21,6 +21,7 @@ type sender struct {
 	stalled  bool         // the window filled with more to send
 	evBytes  int          // payload bytes sent, for the event size estimate
 	evCount  int          // events sent
+	scratch  []byte       // reused to encode frames
 }
 
 func (sn *sender) more() bool { return sn.active || len(sn.ranges) > 0 }
@@ -75,7 +76,8 @@ func (s *Session) nextDelta() (*Delta, error) {
 	if err := checkRead(o, from, events, seal); err != nil {
 		return nil, err
 	}
-	d, err := newDelta(events, seal)
+	d, scratch, err := newDelta(events, seal, sn.scratch)
+	sn.scratch = scratch
 	if err != nil {
 		return nil, localError("encode DELTA: %w", err)
 	}

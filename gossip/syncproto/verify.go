@@ -1,6 +1,8 @@
 package syncproto
 
 import (
+	"crypto/sha256"
+
 	"github.com/rumor-sync/rumor/event"
 )
 
@@ -24,6 +26,7 @@ func verifyRun(prev *event.Hash, run []*event.Event, seal *event.Seal) ([]event.
 	first := run[0]
 	origin := first.Device
 	hashes := make([]event.Hash, len(run))
+	var buf []byte
 	for i, e := range run {
 		switch {
 		case e.Device != origin:
@@ -33,7 +36,8 @@ func verifyRun(prev *event.Hash, run []*event.Event, seal *event.Seal) ([]event.
 		case i > 0 && e.Prev != hashes[i-1]:
 			return nil, violation(CodeBrokenChain, "event %s/%d does not follow its predecessor", origin, e.Seq)
 		}
-		hashes[i] = e.Hash()
+		buf = e.AppendBinary(buf[:0])
+		hashes[i] = sha256.Sum256(buf) // e.Hash(), without an allocation per event
 	}
 	switch {
 	case first.Seq == 1 && !first.Prev.IsZero():
