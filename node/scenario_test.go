@@ -125,8 +125,9 @@ func TestOutsidersGetNothing(t *testing.T) {
 	wrongKey.emit(t, 3, "outside")
 	wrongMesh.emit(t, 4, "outside")
 	waitFor(t, 15*time.Second, "the mesh to converge", func() bool { return converged([]*testNode{a, b}, 10) })
-	// Give the outsiders several sync intervals to (wrongly) get anything.
-	time.Sleep(2 * time.Second)
+	// Let the insiders run many sync rounds, in which an outsider could
+	// (wrongly) have been picked or have pushed anything.
+	waitFor(t, 20*time.Second, "ten more sessions on a", func() bool { return len(a.Replicator().Sessions()) >= 10 })
 	for _, out := range []*testNode{wrongKey, wrongMesh} {
 		if got := out.Store().Summary().Events; got > 4 {
 			t.Fatalf("outsider %s holds %d events", out.ID(), got)
