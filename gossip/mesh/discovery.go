@@ -78,17 +78,6 @@ func (m *Mesh) maybeJoin(p peer.ID) {
 	}
 }
 
-// isMember reports whether p is a live member.
-func (m *Mesh) isMember(p peer.ID) bool {
-	name := p.String()
-	for _, n := range m.ml.Members() {
-		if n.Name == name {
-			return true
-		}
-	}
-	return false
-}
-
 // joinAddr is the memberlist join address of p: its name, then the
 // placeholder address.
 func joinAddr(p peer.ID) string {

@@ -62,23 +62,54 @@ type MemberEvent struct {
 // memberEvent is a memberlist notification on its way to the loop.
 type memberEvent struct {
 	kind EventKind
-	node memberlist.Node
+	id   peer.ID
+	meta nodeMeta
 }
 
 // Members returns the live members (alive or suspected, not dead or left),
 // excluding this node and banned peers, sorted by ID.
 func (m *Mesh) Members() []Member {
-	nodes := m.ml.Members()
-	out := make([]Member, 0, len(nodes))
-	for _, n := range nodes {
-		id, meta, err := parseNode(n)
-		if err != nil || id == m.self || m.gater.banned(id) {
-			continue
+	m.mu.Lock()
+	out := make([]Member, 0, len(m.members))
+	for id, mem := range m.members {
+		if !m.gater.banned(id) {
+			mem.Addrs = slices.Clone(mem.Addrs)
+			out = append(out, mem)
 		}
-		out = append(out, Member{ID: id, Role: meta.Role, Addrs: p2pAddrs(id, meta.Addrs)})
 	}
+	m.mu.Unlock()
 	slices.SortFunc(out, func(a, b Member) int { return strings.Compare(string(a.ID), string(b.ID)) })
 	return out
+}
+
+// isMember reports whether p is a live member.
+func (m *Mesh) isMember(p peer.ID) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.members[p]
+	return ok
+}
+
+// memberChanged runs inside memberlist's callbacks, under its lock: it
+// updates the member table and queues the event for the loop. (The table
+// is ours because memberlist.Members hands out nodes it keeps mutating.)
+func (m *Mesh) memberChanged(kind EventKind, n *memberlist.Node) {
+	id, meta, err := parseNode(n)
+	if err != nil {
+		m.log.Warn("member with bad metadata", "node", n.Name, "err", err)
+		return
+	}
+	if id == m.self {
+		return
+	}
+	m.mu.Lock()
+	if kind == Left {
+		delete(m.members, id)
+	} else {
+		m.members[id] = Member{ID: id, Role: meta.Role, Addrs: p2pAddrs(id, meta.Addrs)}
+	}
+	m.mu.Unlock()
+	m.events.push(memberEvent{kind: kind, id: id, meta: meta})
 }
 
 // Subscribe calls fn with every member event from now on, in order, on a
@@ -118,14 +149,7 @@ func (s *subscriber) run(ctx context.Context) {
 // handleMemberEvent runs on the loop: it learns the member's addresses,
 // connects to it, and tells subscribers.
 func (m *Mesh) handleMemberEvent(ev memberEvent) {
-	id, meta, err := parseNode(&ev.node)
-	if err != nil {
-		m.log.Warn("member with bad metadata", "node", ev.node.Name, "err", err)
-		return
-	}
-	if id == m.self {
-		return
-	}
+	id, meta := ev.id, ev.meta
 	m.log.Debug("member "+ev.kind.String(), "peer", id, "role", meta.Role)
 	cm := m.host.ConnManager()
 	switch ev.kind {
@@ -208,7 +232,7 @@ func (m *Mesh) memberlistConfig() (*memberlist.Config, error) {
 }
 
 // delegate receives memberlist's callbacks. They run under memberlist's
-// locks, so they only compute or enqueue.
+// locks, so they only compute, take Mesh.mu briefly, or enqueue.
 type delegate struct{ m *Mesh }
 
 // NodeMeta returns this node's metadata.
@@ -226,14 +250,14 @@ func (d delegate) LocalState(bool) []byte { return nil }
 // MergeRemoteState ignores remote state.
 func (d delegate) MergeRemoteState([]byte, bool) {}
 
-// NotifyJoin queues a join.
-func (d delegate) NotifyJoin(n *memberlist.Node) { d.m.events.push(memberEvent{Joined, *n}) }
+// NotifyJoin records a join.
+func (d delegate) NotifyJoin(n *memberlist.Node) { d.m.memberChanged(Joined, n) }
 
-// NotifyLeave queues a leave.
-func (d delegate) NotifyLeave(n *memberlist.Node) { d.m.events.push(memberEvent{Left, *n}) }
+// NotifyLeave records a leave or death.
+func (d delegate) NotifyLeave(n *memberlist.Node) { d.m.memberChanged(Left, n) }
 
-// NotifyUpdate queues an update.
-func (d delegate) NotifyUpdate(n *memberlist.Node) { d.m.events.push(memberEvent{Updated, *n}) }
+// NotifyUpdate records new metadata.
+func (d delegate) NotifyUpdate(n *memberlist.Node) { d.m.memberChanged(Updated, n) }
 
 // NotifyAlive refuses nodes whose name is not a peer ID or whose
 // metadata does not decode.

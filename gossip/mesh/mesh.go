@@ -31,8 +31,9 @@ const leaveTimeout = 2 * time.Second
 // safe for concurrent use. Create it with New and release it with Close.
 //
 // Locking: mu guards the fields below it and is never held while calling
-// into memberlist or libp2p; memberlist callbacks only push onto events.
-// The gater's lock is a leaf.
+// into memberlist or libp2p, since memberlist's callbacks take it under
+// memberlist's own lock (order: memberlist, then mu, then the gater's lock,
+// which is a leaf).
 type Mesh struct {
 	cfg    Config
 	log    *slog.Logger
@@ -52,6 +53,7 @@ type Mesh struct {
 
 	mu      sync.Mutex
 	closed  bool
+	members map[peer.ID]Member        // live members but self, per memberlist's callbacks
 	known   map[peer.ID]time.Time     // every peer heard of -> last seen (zero: never)
 	static  map[peer.ID]chan struct{} // static peer -> wakes its dial loop
 	joining map[peer.ID]bool
@@ -84,7 +86,8 @@ func New(ctx context.Context, cfg Config) (*Mesh, error) {
 		cfg: cfg, log: cfg.Logger.With("mesh", cfg.Mesh, "self", h.ID()),
 		self: h.ID(), host: h, gater: g, events: newQueue[memberEvent](),
 		loopDone: make(chan struct{}),
-		known:    make(map[peer.ID]time.Time), static: make(map[peer.ID]chan struct{}),
+		members:  make(map[peer.ID]Member), known: make(map[peer.ID]time.Time),
+		static:  make(map[peer.ID]chan struct{}),
 		joining: make(map[peer.ID]bool), dialing: make(map[peer.ID]bool),
 	}
 	m.ctx, m.cancel = context.WithCancel(context.WithoutCancel(ctx))

@@ -35,11 +35,15 @@ type SessionConfig struct {
 	RunBytes int
 	// Window is the most DELTA frames the sender has unacknowledged: the
 	// backpressure the receiver exerts by delaying ACKs until its applies are
-	// durable. Default 4.
+	// durable. Window × (RunBytes + MaxBatchBytes) must not exceed
+	// MaxPendingBytes, which should be the same across a mesh, so that the
+	// receiver never buffers more than it accepts. Default 4.
 	Window int
-	// MaxPendingBytes bounds, in DELTA payload bytes, the unsealed run a
-	// receiver buffers until its seal arrives; a peer that goes beyond it
-	// breaks the protocol. Default 64 MiB.
+	// MaxPendingBytes bounds, in DELTA payload bytes, what a receiver
+	// buffers: the unsealed run waiting for its seal plus the verified runs
+	// waiting for Applied. A peer that goes beyond it breaks the protocol
+	// (an honest one with the default Window and RunBytes stays far below).
+	// Default 64 MiB.
 	MaxPendingBytes int
 	// IdleTicks is how many consecutive Tick calls without a message or an
 	// Applied make the session fail with ErrTimeout. Default 30.
@@ -90,6 +94,9 @@ func (c SessionConfig) Validate() error {
 		return fmt.Errorf("syncproto: RunBytes %d outside [1, MaxPendingBytes/2 = %d]", c.RunBytes, c.MaxPendingBytes/2)
 	case c.Window < 0 || c.Window > 1024:
 		return fmt.Errorf("syncproto: Window %d outside [1, 1024]", c.Window)
+	case c.Window*(c.RunBytes+c.MaxBatchBytes) > c.MaxPendingBytes:
+		return fmt.Errorf("syncproto: Window × (RunBytes + MaxBatchBytes) = %d exceeds MaxPendingBytes %d",
+			c.Window*(c.RunBytes+c.MaxBatchBytes), c.MaxPendingBytes)
 	case c.IdleTicks < 0:
 		return fmt.Errorf("syncproto: negative IdleTicks %d", c.IdleTicks)
 	}

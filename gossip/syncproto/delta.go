@@ -29,11 +29,11 @@ const (
 //
 // A Delta handed out in Ready.Send caches its encoding: do not modify it.
 type Delta struct {
-	Events []*event.Event
-	Seal   *event.Seal
-	enc    []byte // cached payload encoding, set by the sending session
-	wire   int    // payload length when decoded from a frame
-	valid  bool   // decoded from a frame: structure and events already checked
+	Events []*event.Event // contiguous events of one origin, ascending
+	Seal   *event.Seal    // the origin's seal over the last event, or nil
+	enc    []byte         // cached payload encoding, set by the sending session
+	wire   int            // payload length when decoded from a frame
+	valid  bool           // decoded from a frame: structure and events already checked
 }
 
 // Type returns TypeDelta.

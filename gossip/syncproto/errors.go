@@ -71,6 +71,7 @@ type ProtocolError struct {
 	Err    error  // underlying cause, or nil
 }
 
+// Error describes the violation.
 func (e *ProtocolError) Error() string {
 	s := "syncproto: protocol violation (" + e.Code.String() + ")"
 	if e.Detail != "" {
@@ -97,10 +98,11 @@ func violation(code Code, format string, args ...any) *ProtocolError {
 
 // RemoteError is an ERROR frame received from the peer. It wraps ErrRemote.
 type RemoteError struct {
-	Code Code
-	Msg  string
+	Code Code   // the ERROR frame's code
+	Msg  string // the ERROR frame's message
 }
 
+// Error describes the peer's report.
 func (e *RemoteError) Error() string {
 	return fmt.Sprintf("syncproto: peer reported an error (%s): %s", e.Code, e.Msg)
 }

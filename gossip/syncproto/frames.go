@@ -222,8 +222,8 @@ func (a *Ack) UnmarshalBinary(b []byte) error {
 // Error ends the session; Code says why and Msg is a short UTF-8 text of at
 // most MaxErrorMsg bytes.
 type Error struct {
-	Code Code
-	Msg  string
+	Code Code   // why; never 0
+	Msg  string // human-readable details
 }
 
 // Type returns TypeError.

@@ -123,8 +123,33 @@ func TestMaliciousPeer(t *testing.T) {
 		wantViolation(t, open(SessionConfig{}), CodeMalformed, &Delta{Events: []*event.Event{badEvent(next[0])}})
 	})
 	t.Run("pending limit", func(t *testing.T) {
-		cfg := SessionConfig{MaxPendingBytes: 1500, RunBytes: 700}
+		cfg := SessionConfig{MaxPendingBytes: 1500, RunBytes: 700, MaxBatchBytes: 100, Window: 1}
 		wantViolation(t, open(cfg), CodePendingLimit, &Delta{Events: next[:3]}, &Delta{Events: next[3:6]}, &Delta{Events: next[6:9]})
+	})
+	t.Run("ignoring backpressure", func(t *testing.T) {
+		q := buildLog(t, newOrigin(t, 102), 40, 5, 60, 0)
+		s := open(SessionConfig{MaxPendingBytes: 3000, RunBytes: 1000, MaxBatchBytes: 500, Window: 1})
+		var rd Ready
+		var err error
+		for i := 0; err == nil && i < len(q); i++ {
+			// Valid runs, but never waiting for an ACK; b never confirms.
+			rd, err = s.Step(&Delta{Events: q[i].events, Seal: q[i].seal})
+		}
+		if len(rd.Apply) != 0 {
+			t.Fatal("the offending DELTA was applied")
+		}
+		checkViolation(t, rd, err, CodePendingLimit)
+	})
+	t.Run("flooding duplicates", func(t *testing.T) {
+		q := buildLog(t, newOrigin(t, 103), 10, 10, 60, 0)[0]
+		s := open(SessionConfig{})
+		d := &Delta{Events: q.events, Seal: q.seal}
+		var rd Ready
+		var err error
+		for i := 0; err == nil && i < 2000; i++ {
+			rd, err = s.Step(d) // the first is applied (never confirmed), the rest are duplicates
+		}
+		checkViolation(t, rd, err, CodeFlowControl)
 	})
 	t.Run("done inside a run", func(t *testing.T) {
 		wantViolation(t, open(SessionConfig{}), CodeNotContiguous, &Delta{Events: next[:3]}, &Done{})

@@ -10,7 +10,8 @@ import (
 type receiver struct {
 	pend      []*event.Event // the unsealed run so far
 	pendBytes int            // its DELTA payload bytes
-	applying  []int          // events of each Apply not yet confirmed, oldest first
+	applying  []pendingApply // Apply effects not yet confirmed, oldest first
+	heldBytes int            // DELTA payload bytes of those applies
 	held      map[crdt.Dot]heldEvent
 	acks      []ackEntry // ACKs owed, in DELTA order
 	digest    [16]byte   // our HELLO digest as of the last confirmed apply
@@ -21,6 +22,14 @@ type heldEvent struct {
 	ev   *event.Event
 	hash event.Hash
 }
+
+type pendingApply struct {
+	events, bytes int
+}
+
+// maxOwedAcks bounds the ACKs a receiver owes: an honest sender has at most
+// its Window (at most 1024) DELTAs unacknowledged.
+const maxOwedAcks = 1024
 
 type ackEntry struct {
 	waiting bool   // until its Apply is confirmed
@@ -57,9 +66,12 @@ func (s *Session) onDelta(d *Delta) error {
 			return violation(CodeNotContiguous, "DELTA from %s/%d after pending %d", first.Device, first.Seq, last.Seq)
 		}
 	}
+	if len(rc.acks) >= maxOwedAcks {
+		return violation(CodeFlowControl, "more than %d DELTAs unacknowledged", maxOwedAcks)
+	}
 	size := payloadLen(d)
-	if rc.pendBytes+size > s.cfg.MaxPendingBytes {
-		return violation(CodePendingLimit, "unsealed run of %s beyond %d bytes", first.Device, s.cfg.MaxPendingBytes)
+	if rc.pendBytes+rc.heldBytes+size > s.cfg.MaxPendingBytes {
+		return violation(CodePendingLimit, "buffering %s beyond %d bytes", first.Device, s.cfg.MaxPendingBytes)
 	}
 	s.res.EventsIn += uint64(len(d.Events))
 	rc.pend = append(rc.pend, d.Events...)
@@ -69,7 +81,7 @@ func (s *Session) onDelta(d *Delta) error {
 		s.flushAcks()
 		return nil
 	}
-	run := rc.pend
+	run, runBytes := rc.pend, rc.pendBytes
 	rc.pend, rc.pendBytes = nil, 0
 	fresh, hashes, err := s.checkRun(run, d.Seal)
 	if err != nil {
@@ -78,7 +90,7 @@ func (s *Session) onDelta(d *Delta) error {
 	if len(fresh) == 0 {
 		rc.acks = append(rc.acks, ackEntry{})
 	} else {
-		s.emitApply(fresh, hashes, d.Seal)
+		s.emitApply(fresh, hashes, d.Seal, runBytes)
 	}
 	s.flushAcks()
 	return nil
@@ -136,14 +148,15 @@ func (s *Session) recordFork(d crdt.Dot, theirs *event.Event) {
 	}
 }
 
-func (s *Session) emitApply(fresh []*event.Event, hashes []event.Hash, seal *event.Seal) {
+func (s *Session) emitApply(fresh []*event.Event, hashes []event.Hash, seal *event.Seal, bytes int) {
 	rc := &s.rcv
 	for i, e := range fresh {
 		d := crdt.Dot{Origin: e.Device, Seq: e.Seq}
 		rc.held[d] = heldEvent{ev: e, hash: hashes[i]}
 		s.got.Add(d)
 	}
-	rc.applying = append(rc.applying, len(fresh))
+	rc.applying = append(rc.applying, pendingApply{events: len(fresh), bytes: bytes})
+	rc.heldBytes += bytes
 	rc.acks = append(rc.acks, ackEntry{waiting: true, applied: uint64(len(fresh))})
 	s.out.Apply = append(s.out.Apply, Apply{Events: fresh, Hashes: hashes, Seals: []*event.Seal{seal}})
 }
@@ -152,8 +165,9 @@ func (s *Session) emitApply(fresh []*event.Event, hashes []event.Hash, seal *eve
 func (s *Session) applied(n int) {
 	rc := &s.rcv
 	var events int
-	for _, k := range rc.applying[:n] {
-		events += k
+	for _, a := range rc.applying[:n] {
+		events += a.events
+		rc.heldBytes -= a.bytes
 	}
 	rc.applying = rc.applying[n:]
 	s.res.Applied += uint64(events)

@@ -17,7 +17,8 @@ type Ready struct {
 	// is durable, in order.
 	Apply []Apply
 	// Done reports that the session is over: send Send, then close. It is
-	// set on exactly one Ready.
+	// set on exactly one Ready, and never together with Apply (applies
+	// emitted earlier are still valid and must still be persisted).
 	Done bool
 	// Result is the session's outcome, set when Done.
 	Result Result

@@ -24,8 +24,8 @@ type Faults struct {
 // use.
 type SimNet struct {
 	Rand     *rand.Rand // the only source of randomness; required
-	Faults   Faults
-	MaxSteps int // bound on delivery steps per session; 0 means 10,000,000
+	Faults   Faults     // misbehaviour applied to every frame
+	MaxSteps int        // bound on delivery steps per session; 0 means 10,000,000
 	// OnFrame, when not nil, sees every frame a session sends (from is 0 for
 	// the initiator, 1 for the responder), before any fault.
 	OnFrame func(from int, m Message, frame []byte)
@@ -33,14 +33,14 @@ type SimNet struct {
 
 // SimOutcome is what one simulated session did.
 type SimOutcome struct {
-	Initiator, Responder Result
-	Frames               int // frames sent by both sides
-	Lost                 int // frames dropped
-	Duplicated           int // frames delivered twice
-	Corrupted            int // frames with flipped bytes
-	Rejected             int // frames that did not decode
-	Ticks                int // rounds of ticks
-	Steps                int // deliveries and apply confirmations
+	Initiator, Responder Result // each side's session result
+	Frames               int    // frames sent by both sides
+	Lost                 int    // frames dropped
+	Duplicated           int    // frames delivered twice
+	Corrupted            int    // frames with flipped bytes
+	Rejected             int    // frames that did not decode
+	Ticks                int    // rounds of ticks
+	Steps                int    // deliveries and apply confirmations
 }
 
 type simSide struct {
@@ -172,6 +172,9 @@ func (n *SimNet) handle(o *SimOutcome, sides *[2]*simSide, i int, rd Ready) erro
 			o.Duplicated++
 			peer.in = append(peer.in, frame)
 		}
+	}
+	if rd.Done && len(rd.Apply) > 0 {
+		return fmt.Errorf("syncproto: SimNet: side %d: a Ready with both Done and Apply", i)
 	}
 	sd.applies = append(sd.applies, rd.Apply...)
 	if rd.Done {
