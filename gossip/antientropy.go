@@ -63,7 +63,7 @@ func (r *Replicator) pickPeer() (peer.ID, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, m := range r.mesh.Members() {
-		if h.Network().Connectedness(m.ID) != network.Connected || r.running[m.ID] {
+		if h.Network().Connectedness(m.ID) != network.Connected || r.running[m.ID] || r.inbound[m.ID] {
 			continue
 		}
 		if st := r.peers[m.ID]; st != nil && now.Before(st.until) {
@@ -81,7 +81,7 @@ func (r *Replicator) pickPeer() (peer.ID, bool) {
 // already running or p is backed off.
 func (r *Replicator) startSession(p peer.ID) {
 	r.mu.Lock()
-	if r.running[p] || len(r.running) >= maxOutbound {
+	if r.running[p] || r.inbound[p] || len(r.running) >= maxOutbound {
 		r.mu.Unlock()
 		return
 	}

@@ -36,10 +36,11 @@ type Replicator struct {
 
 	syncProto, blobProto protocol.ID
 
-	mu         sync.Mutex // guards rnd, peers, running, rejections
+	mu         sync.Mutex // guards rnd, peers, running, inbound, rejections
 	rnd        *rand.Rand
 	peers      map[peer.ID]*peerState
-	running    map[peer.ID]bool
+	running    map[peer.ID]bool // outbound sessions
+	inbound    map[peer.ID]bool // inbound sessions
 	rejections map[peer.ID]map[string]uint64
 
 	kick     chan peer.ID
@@ -75,6 +76,7 @@ func New(cfg Config) (*Replicator, error) {
 		rnd:        rand.New(rand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:]))),
 		peers:      map[peer.ID]*peerState{},
 		running:    map[peer.ID]bool{},
+		inbound:    map[peer.ID]bool{},
 		rejections: map[peer.ID]map[string]uint64{},
 		kick:       make(chan peer.ID, 64),
 		announce:   make(chan struct{}, 1),

@@ -48,15 +48,40 @@ func (r *Replicator) SyncWith(ctx context.Context, p peer.ID) (SessionRecord, er
 	return rec, nil
 }
 
-// handleSync serves a session a peer opened.
+// handleSync serves a session a peer opened. One session per pair of
+// peers is enough (both directions flow in it): when both opened one at
+// the same time, the one opened by the peer with the smaller ID wins.
 func (r *Replicator) handleSync(s network.Stream) {
-	if !r.alive() {
+	p := s.Conn().RemotePeer()
+	if !r.alive() || !r.acceptInbound(p) {
 		s.Reset()
 		return
 	}
+	defer r.endInbound(p)
 	r.wg.Add(1)
 	defer r.wg.Done()
 	r.drive(r.ctx, s, false)
+}
+
+// acceptInbound registers an inbound session from p unless a session with
+// p is already running that should win.
+func (r *Replicator) acceptInbound(p peer.ID) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.inbound[p] {
+		return false
+	}
+	if r.running[p] && r.mesh.ID() < p { // our outbound session wins
+		return false
+	}
+	r.inbound[p] = true
+	return true
+}
+
+func (r *Replicator) endInbound(p peer.ID) {
+	r.mu.Lock()
+	delete(r.inbound, p)
+	r.mu.Unlock()
 }
 
 // frameIn is one frame read from the stream, or the read error.

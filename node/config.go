@@ -7,6 +7,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/rumor-sync/rumor/event"
 	"github.com/rumor-sync/rumor/internal/clock"
 )
 
@@ -52,6 +53,9 @@ type Config struct {
 	Offline bool
 	// SyncInterval is the mean time between anti-entropy sessions. Default 1 s.
 	SyncInterval time.Duration
+	// OnCommit, if set, is called with the events of every durable commit
+	// (local or received), in commit order. It must not block.
+	OnCommit func(events []*event.Event)
 }
 
 // DefaultConfig returns the defaults documented on each Config field.

@@ -39,6 +39,7 @@ func (n *Node) startNetwork(ctx context.Context) error {
 	gcfg := gossip.DefaultConfig()
 	gcfg.Mesh, gcfg.Store, gcfg.Blobs = m, n.store, n.blobs
 	gcfg.Interval, gcfg.Clock, gcfg.Logger = n.cfg.SyncInterval, n.cfg.Clock, n.log
+	gcfg.Session.Window = 16
 	r, err := gossip.New(gcfg)
 	if err != nil {
 		m.Close()

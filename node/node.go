@@ -101,6 +101,9 @@ func (n *Node) committed(events []*event.Event) {
 	if _, r := n.network(); r != nil {
 		r.Committed(events)
 	}
+	if n.cfg.OnCommit != nil {
+		n.cfg.OnCommit(events)
+	}
 }
 
 // Run serves the API on cfg.APIAddr until ctx ends, then shuts down

@@ -230,8 +230,12 @@ func (s *Store) findSeal(origin string, seq uint64, reverse bool) (event.Seal, e
 	return seal, err
 }
 
-// Hash returns the hash of the held event at d.
+// Hash returns the hash of the held event at d. Dots not in the committed
+// context are answered from memory.
 func (s *Store) Hash(d crdt.Dot) (event.Hash, bool) {
+	if !s.Holds(d) {
+		return event.Hash{}, false
+	}
 	e, err := s.Get(d)
 	if err != nil {
 		return event.Hash{}, false

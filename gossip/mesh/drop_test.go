@@ -13,6 +13,7 @@ func measureDrop(t testing.TB, n int) time.Duration {
 	for range n - 1 {
 		nodes = append(nodes, start(t, testConfig(t, addr(nodes[0]))))
 	}
+	closeAllAtEnd(t, nodes)
 	waitFor(t, 20*time.Second, func() bool {
 		for _, m := range nodes {
 			if len(m.Members()) != n-1 {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -69,6 +70,18 @@ func waitFor(t testing.TB, d time.Duration, cond func() bool, format string, arg
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// closeAllAtEnd closes nodes concurrently when the test ends (each Close
+// waits for its leave broadcast; one after another adds up).
+func closeAllAtEnd(t testing.TB, nodes []*Mesh) {
+	t.Cleanup(func() {
+		var wg sync.WaitGroup
+		for _, m := range nodes {
+			wg.Go(func() { _ = m.Close() })
+		}
+		wg.Wait()
+	})
 }
 
 func memberIDs(m *Mesh) []peer.ID {

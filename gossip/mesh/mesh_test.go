@@ -48,6 +48,7 @@ func TestTenNodesJoinThroughOne(t *testing.T) {
 	for range n - 1 {
 		nodes = append(nodes, start(t, testConfig(t, addr(nodes[0]))))
 	}
+	closeAllAtEnd(t, nodes)
 	waitFor(t, 20*time.Second, func() bool {
 		for _, m := range nodes {
 			if len(m.Members()) != n-1 {

@@ -49,6 +49,7 @@ func TestOutsidersNeverJoin(t *testing.T) {
 			}
 
 			ctrl := start(t, cfg(addr(a)))
+			closeAllAtEnd(t, []*Mesh{a, b, out, ctrl})
 			waitFor(t, 10*time.Second, func() bool {
 				return hasMembers(a, b, ctrl) && hasMembers(b, a, ctrl) && hasMembers(ctrl, a, b)
 			}, "control node joins: a=%v b=%v ctrl=%v", memberIDs(a), memberIDs(b), memberIDs(ctrl))

@@ -1,7 +1,9 @@
 package mesh
 
 import (
+	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -28,15 +30,17 @@ const (
 	packetReadTimeout = 5 * time.Second
 )
 
-// errTransportClosed is returned once the transport has shut down.
+// errTransportClosed is returned by dials once the transport has shut down.
 var errTransportClosed = errors.New("mesh: memberlist transport closed")
 
 // transport carries memberlist over libp2p: every packet is one short
-// libp2p stream on the packet protocol (written, then closed), and every
+// libp2p stream on the packet protocol carrying one length-prefixed frame
+// (closed once read), and every
 // memberlist stream is a libp2p stream on the stream protocol. Nodes are
 // addressed by name, which is their peer ID; memberlist's IP and port are
 // placeholders. Sends never block memberlist: each runs in its own
-// goroutine, bounded by sendTimeout and by maxSends in flight.
+// goroutine, bounded by sendTimeout and by maxSends in flight; like UDP,
+// a packet that cannot be sent is dropped, not reported.
 type transport struct {
 	host        host.Host
 	packetProto protocol.ID
@@ -94,15 +98,16 @@ func (t *transport) WriteToAddress(b []byte, a memberlist.Address) (time.Time, e
 		t.log.Debug("memberlist packet dropped: too many in flight", "peer", id)
 		return time.Now(), nil
 	}
-	buf := append([]byte(nil), b...)
-	if !t.spawn(func() { t.send(id, buf) }) {
-		<-t.sends
-		return time.Time{}, errTransportClosed
+	frame := binary.AppendUvarint(make([]byte, 0, len(b)+binary.MaxVarintLen32), uint64(len(b)))
+	frame = append(frame, b...)
+	if !t.spawn(func() { t.send(id, frame) }) {
+		<-t.sends // shut down: dropped, like a packet to a closed socket
 	}
 	return time.Now(), nil
 }
 
-func (t *transport) send(id peer.ID, b []byte) {
+// send delivers one framed packet on a new stream.
+func (t *transport) send(id peer.ID, frame []byte) {
 	defer func() { <-t.sends }()
 	ctx, cancel := context.WithTimeout(t.ctx, t.sendTimeout)
 	defer cancel()
@@ -113,7 +118,7 @@ func (t *transport) send(id peer.ID, b []byte) {
 	}
 	deadline, _ := ctx.Deadline()
 	_ = s.SetDeadline(deadline)
-	if _, err := s.Write(b); err != nil {
+	if _, err := s.Write(frame); err != nil {
 		t.log.Debug("memberlist packet: write", "peer", id, "err", err)
 		_ = s.Reset()
 		return
@@ -121,12 +126,14 @@ func (t *transport) send(id peer.ID, b []byte) {
 	_ = s.Close()
 }
 
+// handlePacket reads one framed packet (uvarint length, then the bytes)
+// and hands it to memberlist without waiting for the sender to close.
 func (t *transport) handlePacket(s network.Stream) {
 	_ = s.SetReadDeadline(time.Now().Add(packetReadTimeout))
-	buf, err := io.ReadAll(io.LimitReader(s, maxPacket+1))
+	buf, err := readFrame(bufio.NewReaderSize(s, 64))
 	now := time.Now()
-	if err != nil || len(buf) > maxPacket {
-		t.log.Debug("memberlist packet rejected", "peer", s.Conn().RemotePeer(), "len", len(buf), "err", err)
+	if err != nil {
+		t.log.Debug("memberlist packet rejected", "peer", s.Conn().RemotePeer(), "err", err)
 		_ = s.Reset()
 		return
 	}
@@ -136,6 +143,22 @@ func (t *transport) handlePacket(s network.Stream) {
 	case t.packetCh <- p:
 	case <-t.ctx.Done():
 	}
+}
+
+// readFrame reads a uvarint length of at most maxPacket and that many bytes.
+func readFrame(r *bufio.Reader) ([]byte, error) {
+	n, err := binary.ReadUvarint(r)
+	if err != nil {
+		return nil, err
+	}
+	if n > maxPacket {
+		return nil, fmt.Errorf("mesh: packet of %d bytes exceeds %d", n, maxPacket)
+	}
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return nil, err
+	}
+	return buf, nil
 }
 
 func (t *transport) handleStream(s network.Stream) {
@@ -162,6 +185,9 @@ func (t *transport) DialAddressTimeout(a memberlist.Address, timeout time.Durati
 	id, err := addressPeer(a)
 	if err != nil {
 		return nil, err
+	}
+	if t.ctx.Err() != nil {
+		return nil, errTransportClosed
 	}
 	ctx, cancel := context.WithTimeout(t.ctx, timeout)
 	defer cancel()

@@ -3,6 +3,7 @@ package syncproto
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/rumor-sync/rumor/crdt"
 	"github.com/rumor-sync/rumor/event"
@@ -314,7 +315,9 @@ func (s *Session) fail(err error) {
 	switch {
 	case errors.As(err, &re):
 	case errors.As(err, &pe):
-		s.send(&Error{Code: pe.Code, Msg: truncateUTF8(pe.Error(), MaxErrorMsg)})
+		// The detail may quote the peer's bytes: make it valid UTF-8.
+		msg := strings.ToValidUTF8(pe.Error(), "\uFFFD")
+		s.send(&Error{Code: pe.Code, Msg: truncateUTF8(msg, MaxErrorMsg)})
 	case errors.Is(err, ErrTimeout):
 		s.send(&Error{Code: CodeTimeout, Msg: "timed out"})
 	default:

@@ -37,6 +37,7 @@ type SimOutcome struct {
 	Frames               int    // frames sent by both sides
 	Lost                 int    // frames dropped
 	Duplicated           int    // frames delivered twice
+	Reordered            int    // frames delivered before an older one
 	Corrupted            int    // frames with flipped bytes
 	Rejected             int    // frames that did not decode
 	Ticks                int    // rounds of ticks
@@ -129,6 +130,9 @@ func (n *SimNet) step(o *SimOutcome, sides *[2]*simSide) error {
 	idx := 0
 	if len(sd.in) > 1 && n.roll(n.Faults.Reorder) {
 		idx = n.Rand.IntN(len(sd.in))
+		if idx != 0 {
+			o.Reordered++
+		}
 	}
 	frame := sd.in[idx]
 	sd.in = append(sd.in[:idx], sd.in[idx+1:]...)
