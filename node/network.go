@@ -39,7 +39,7 @@ func (n *Node) startNetwork(ctx context.Context) error {
 	gcfg := gossip.DefaultConfig()
 	gcfg.Mesh, gcfg.Store, gcfg.Blobs = m, n.store, n.blobs
 	gcfg.Interval, gcfg.Clock, gcfg.Logger = n.cfg.SyncInterval, n.cfg.Clock, n.log
-	gcfg.Session.Window = 16
+	gcfg.Session.Window = 12 // 12 × (4 MiB run + 1 MiB batch) fits the 64 MiB pending bound
 	r, err := gossip.New(gcfg)
 	if err != nil {
 		m.Close()

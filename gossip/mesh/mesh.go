@@ -199,7 +199,7 @@ func (m *Mesh) shutdown(leave bool) error {
 	}
 	if leave {
 		if err := m.ml.Leave(leaveTimeout); err != nil {
-			m.log.Warn("leave", "err", err)
+			m.log.Info("leave not confirmed; members will detect the departure", "err", err)
 		}
 	}
 	errs = append(errs, m.ml.Shutdown())

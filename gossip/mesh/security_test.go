@@ -40,8 +40,10 @@ func TestOutsidersNeverJoin(t *testing.T) {
 			tt.outsider(&oc)
 			out := start(t, oc)
 
-			// The outsider dials a directly too, to see the handshake fail.
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			// The outsider dials a directly too, to see the handshake fail. A
+			// PSK mismatch is not reported: the handshake just never
+			// completes, so the dial fails by timing out.
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()
 			err := out.Host().Connect(ctx, peer.AddrInfo{ID: a.ID(), Addrs: a.Host().Addrs()})
 			if tt.canConnect != (err == nil) {
@@ -49,7 +51,6 @@ func TestOutsidersNeverJoin(t *testing.T) {
 			}
 
 			ctrl := start(t, cfg(addr(a)))
-			closeAllAtEnd(t, []*Mesh{a, b, out, ctrl})
 			waitFor(t, 10*time.Second, func() bool {
 				return hasMembers(a, b, ctrl) && hasMembers(b, a, ctrl) && hasMembers(ctrl, a, b)
 			}, "control node joins: a=%v b=%v ctrl=%v", memberIDs(a), memberIDs(b), memberIDs(ctrl))
