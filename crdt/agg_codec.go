@@ -82,7 +82,7 @@ func (a *Agg) decodeStats(r *reader) {
 		return
 	}
 	a.sum.decode(r)
-	if sign := a.sum.v.Sign(); r.err == nil && (sign < 0 && a.Min >= 0 || sign > 0 && a.Max <= 0) {
+	if sign := a.sum.total().Sign(); r.err == nil && (sign < 0 && a.Min >= 0 || sign > 0 && a.Max <= 0) {
 		r.fail("sum sign %d outside min %v and max %v", sign, a.Min, a.Max)
 	}
 	a.zero = r.uvarint("zero count")

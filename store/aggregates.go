@@ -18,11 +18,18 @@ const maxCachedAggs = 4096
 // quantile aggregates; the distinct count is over device ids.
 const ValueField = "value"
 
-// aggCache holds the aggregates the syncer is updating. Owned by the syncer.
+// aggCache holds the aggregates the indexer is updating. Owned by the
+// indexer.
 type aggCache struct {
 	db    *badger.DB
 	m     map[crdt.AggKey]*crdt.Agg
 	dirty []crdt.AggKey
+	// last remembers, per window, the aggregate the previous event went
+	// to: consecutive events mostly share type and window.
+	last [8]struct {
+		key crdt.AggKey
+		agg *crdt.Agg
+	}
 }
 
 // apply folds e into the aggregate of each window.
@@ -31,9 +38,14 @@ func (a *aggCache) apply(txn *badger.Txn, e *event.Event) error {
 	device := []byte(e.Device)
 	for _, w := range crdt.Windows {
 		k := crdt.AggKey{Type: e.Type, Window: w, Start: w.Start(e.TS)}
-		agg, err := a.get(txn, k)
-		if err != nil {
-			return err
+		l := &a.last[w%8]
+		agg := l.agg
+		if agg == nil || l.key != k {
+			var err error
+			if agg, err = a.get(txn, k); err != nil {
+				return err
+			}
+			l.key, l.agg = k, agg
 		}
 		agg.Observe(v, has, device)
 	}
@@ -42,9 +54,7 @@ func (a *aggCache) apply(txn *badger.Txn, e *event.Event) error {
 
 func (a *aggCache) get(txn *badger.Txn, k crdt.AggKey) (*crdt.Agg, error) {
 	if agg, ok := a.m[k]; ok {
-		if len(a.dirty) == 0 || a.dirty[len(a.dirty)-1] != k {
-			a.markDirty(k)
-		}
+		a.markDirty(k)
 		return agg, nil
 	}
 	agg := crdt.NewAgg()
@@ -84,6 +94,8 @@ func (a *aggCache) flush(txn *badger.Txn, evict bool) error {
 		}
 	}
 	a.dirty = a.dirty[:0]
+	// The next transaction must mark what it touches dirty again.
+	clear(a.last[:])
 	if evict && len(a.m) > maxCachedAggs {
 		clear(a.m)
 	}

@@ -53,14 +53,21 @@ func (m *Mesh) handleHostEvent(e any) {
 	}
 }
 
-// maybeJoin joins memberlist through p, a connected peer of this mesh,
-// unless p is already a member: this is how membership spreads along
-// every connection, static, mDNS or inbound.
+// joinConnected joins through the already connected peers that speak this
+// mesh's membership protocol.
+func (m *Mesh) joinConnected() {
+	for _, p := range m.host.Network().Peers() {
+		if protos, _ := m.host.Peerstore().SupportsProtocols(p, m.tr.packetProto); len(protos) > 0 {
+			m.maybeJoin(p)
+		}
+	}
+}
+
+// maybeJoin joins memberlist through p, a connected peer that speaks this
+// mesh's membership protocol, unless p is already a member: this is how
+// membership spreads along every connection, static, mDNS or inbound.
 func (m *Mesh) maybeJoin(p peer.ID) {
 	if p == m.self || m.gater.banned(p) || m.isMember(p) {
-		return
-	}
-	if protos, _ := m.host.Peerstore().SupportsProtocols(p, m.tr.packetProto); len(protos) == 0 {
 		return
 	}
 	m.note(p, true)

@@ -55,7 +55,9 @@ type Member struct {
 
 // MemberEvent tells a subscriber that a member joined, left or changed.
 type MemberEvent struct {
-	Kind   EventKind
+	// Kind says what happened.
+	Kind EventKind
+	// Member is the member as of the event (for Left, as last known).
 	Member Member
 }
 

@@ -83,12 +83,18 @@ func New(ctx context.Context, cfg Config) (*Mesh, error) {
 		return nil, err
 	}
 	m := &Mesh{
-		cfg: cfg, log: cfg.Logger.With("mesh", cfg.Mesh, "self", h.ID()),
-		self: h.ID(), host: h, gater: g, events: newQueue[memberEvent](),
+		cfg:      cfg,
+		log:      cfg.Logger.With("mesh", cfg.Mesh, "self", h.ID()),
+		self:     h.ID(),
+		host:     h,
+		gater:    g,
+		events:   newQueue[memberEvent](),
 		loopDone: make(chan struct{}),
-		members:  make(map[peer.ID]Member), known: make(map[peer.ID]time.Time),
-		static:  make(map[peer.ID]chan struct{}),
-		joining: make(map[peer.ID]bool), dialing: make(map[peer.ID]bool),
+		members:  make(map[peer.ID]Member),
+		known:    make(map[peer.ID]time.Time),
+		static:   make(map[peer.ID]chan struct{}),
+		joining:  make(map[peer.ID]bool),
+		dialing:  make(map[peer.ID]bool),
 	}
 	m.ctx, m.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	if err := m.start(); err != nil {
@@ -97,9 +103,7 @@ func New(ctx context.Context, cfg Config) (*Mesh, error) {
 		return nil, err
 	}
 	go m.loop()
-	for _, p := range h.Network().Peers() {
-		m.maybeJoin(p)
-	}
+	m.joinConnected()
 	for _, ai := range statics {
 		m.addStatic(ai)
 	}
