@@ -119,6 +119,7 @@ type AggRow struct {
 // Aggregates returns the committed aggregates of window w whose window
 // starts in [from, to) (epoch ms), for one type or, if typ is empty, all.
 func (s *Store) Aggregates(typ string, w crdt.Window, from, to int64) ([]AggRow, error) {
+	s.waitIndexed()
 	prefix := []byte{prefixAgg, byte(w)}
 	if typ != "" {
 		prefix = aggPrefix(w, typ)

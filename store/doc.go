@@ -14,12 +14,14 @@
 // assigns seqs, ids and chain hashes and appends one record per group to
 // the current segment. A syncer goroutine takes every record written since
 // its last pass and issues one fdatasync for all of them (group commit).
-// An indexer goroutine then commits one badger transaction holding their
-// index entries, context, aggregates, checkpoint and one seal over the
-// local log's new head, and only then acknowledges the requests. The three
+// Once that returns the requests are acknowledged: they are durable. An
+// indexer goroutine then commits one badger transaction holding their
+// index entries, context, aggregates, seals and checkpoint (asynchronously,
+// so the next transaction is built while badger applies this one). The
 // stages overlap: while one batch is indexed the next is being synced and
-// the one after written. Nothing is visible to readers before it is
-// durable.
+// the one after written. Every read first waits until everything
+// acknowledged so far is indexed (waitIndexed), so a client reads its own
+// writes, and nothing is visible to readers before it is durable.
 //
 // Recovery. Badger is written without its own fsync: the segment is the
 // write-ahead log. On open the store reads the checkpoint and re-applies the
@@ -35,5 +37,6 @@
 // copy of the context and the aggregates cache. Readers take Store.mu (read) to see the
 // committed context; the indexer takes it (write) only to publish a commit.
 // There is no other lock in the write path; segment readers are guarded by
-// segments.mu, which is never held while taking Store.mu.
+// segments.mu, which is never held while taking Store.mu. Lock order:
+// Store.idxMu (readers waiting for the index) before Store.mu.
 package store

@@ -13,6 +13,7 @@ import (
 
 // Get returns the event at dot d.
 func (s *Store) Get(d crdt.Dot) (*event.Event, error) {
+	s.waitIndexed()
 	var r run
 	found := false
 	err := s.db.View(func(txn *badger.Txn) (err error) {
@@ -58,6 +59,7 @@ func itemRun(item *badger.Item) (run, error) {
 
 // GetByID returns the event with the given event id.
 func (s *Store) GetByID(id uuid.UUID) (*event.Event, error) {
+	s.waitIndexed()
 	var d crdt.Dot
 	err := s.db.View(func(txn *badger.Txn) error {
 		item, err := txn.Get(idKey(id))
@@ -109,6 +111,7 @@ type Query struct {
 // Scan calls fn for each stored event matching q in (device, seq) order
 // until fn returns an error, which Scan returns.
 func (s *Store) Scan(q Query, fn func(*event.Event) error) error {
+	s.waitIndexed()
 	sc := scanner{s: s, q: q, fn: fn}
 	return s.db.View(func(txn *badger.Txn) error {
 		prefix := []byte{prefixEvent}
@@ -212,6 +215,7 @@ func (s *Store) NextSeal(origin string, seq uint64) (event.Seal, error) {
 }
 
 func (s *Store) findSeal(origin string, seq uint64, reverse bool) (event.Seal, error) {
+	s.waitIndexed()
 	var seal event.Seal
 	found := false
 	err := s.db.View(func(txn *badger.Txn) error {
@@ -245,6 +249,7 @@ func (s *Store) Hash(d crdt.Dot) (event.Hash, bool) {
 
 // Context returns a copy of the committed causal context.
 func (s *Store) Context() *crdt.Context {
+	s.waitIndexed()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.ctx.Clone()
@@ -259,6 +264,7 @@ type Summary struct {
 
 // Summary returns the committed state's summary.
 func (s *Store) Summary() Summary {
+	s.waitIndexed()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return Summary{Events: s.ctx.Len(), VersionVector: s.ctx.VersionVector(), Digest: s.ctx.Digest()}

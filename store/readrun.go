@@ -57,6 +57,7 @@ func encodedLen(e *event.Event) int { return len(e.AppendBinary(nil)) }
 
 // Holds reports whether the committed context holds d.
 func (s *Store) Holds(d crdt.Dot) bool {
+	s.waitIndexed()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.ctx.Contains(d)

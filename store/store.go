@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -48,6 +49,14 @@ type Store struct {
 	mu     sync.RWMutex
 	ctx    *crdt.Context // committed causal context
 	failed error         // set once a commit failed; the store then refuses writes
+
+	// ackedSeq is the last group acknowledged (durable), indexedSeq the
+	// last one indexed and visible; readers wait on idxCond for the second
+	// to reach the first. stopped is set once the pipeline has drained.
+	ackedSeq, indexedSeq atomic.Uint64
+	idxMu                sync.Mutex
+	idxCond              *sync.Cond
+	stopped              atomic.Bool
 }
 
 // Open opens or creates the store in cfg.Dir, replays the log tail after
@@ -72,6 +81,7 @@ func Open(cfg Config) (*Store, error) {
 		durable: make(chan []*group, 64),
 		quit:    make(chan struct{}),
 	}
+	s.idxCond = sync.NewCond(&s.idxMu)
 	if err := s.load(); err != nil {
 		db.Close()
 		if s.segs != nil {
@@ -174,6 +184,8 @@ func (s *Store) Close() error {
 		s.gate.Unlock()
 		close(s.quit)
 		s.wg.Wait()
+		s.stopped.Store(true)
+		s.wakeReaders()
 		err = errors.Join(s.db.Close(), s.segs.close())
 	})
 	return err

@@ -50,6 +50,14 @@ func (s *Store) runSyncer() {
 			failGroups(batch, err)
 			continue
 		}
+		// Durable: acknowledge now. Readers wait for the index (waitIndexed),
+		// so a client that got its ack reads its own writes.
+		s.ackedSeq.Store(batch[len(batch)-1].seq)
+		for _, g := range batch {
+			for _, r := range g.reqs {
+				close(r.done)
+			}
+		}
 		s.durable <- batch
 	}
 }
@@ -105,9 +113,8 @@ func (c *syncer) commit(batch []*group) {
 	if err == nil {
 		tb, err = c.index(batch)
 	}
-	if err != nil {
+	if err != nil { // the batch was acknowledged: it is in the log, replayed on restart
 		c.s.fail(err)
-		failGroups(batch, err)
 		return
 	}
 	c.inflight.Add(1)
@@ -116,29 +123,23 @@ func (c *syncer) commit(batch []*group) {
 		defer c.inflight.Done()
 		defer c.pending.Add(-1)
 		if err != nil {
-			err = fmt.Errorf("store: commit index: %w", err)
-			c.s.fail(err)
-			failGroups(batch, err)
+			c.s.fail(fmt.Errorf("store: commit index: %w", err))
 			return
 		}
-		c.acknowledge(batch)
+		c.publish(batch)
 	})
 }
 
-// acknowledge publishes a committed batch and wakes its requests.
-func (c *syncer) acknowledge(batch []*group) {
+// publish makes an indexed batch visible to readers and hands it to the
+// OnCommit hook.
+func (c *syncer) publish(batch []*group) {
 	var events []*event.Event
 	for _, g := range batch {
 		events = append(events, g.events...)
 	}
-	c.s.publish(events)
+	c.s.publish(events, batch[len(batch)-1].seq)
 	if c.s.cfg.OnCommit != nil {
 		c.s.cfg.OnCommit(events)
-	}
-	for _, g := range batch {
-		for _, r := range g.reqs {
-			close(r.done)
-		}
 	}
 }
 
@@ -284,13 +285,42 @@ func (t *txnBatch) prepare() error {
 	return nil
 }
 
-// publish makes committed events visible to readers.
-func (s *Store) publish(events []*event.Event) {
+// publish makes indexed events visible to readers and wakes those
+// waiting for them.
+func (s *Store) publish(events []*event.Event, seq uint64) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	for _, e := range events {
 		s.ctx.Add(crdt.Dot{Origin: e.Device, Seq: e.Seq})
 	}
+	s.mu.Unlock()
+	s.idxMu.Lock()
+	if seq > s.indexedSeq.Load() {
+		s.indexedSeq.Store(seq)
+	}
+	s.idxCond.Broadcast()
+	s.idxMu.Unlock()
+}
+
+// waitIndexed returns once every acknowledged group is indexed (or the
+// store failed or closed): reads that follow an ack see its events.
+func (s *Store) waitIndexed() {
+	target := s.ackedSeq.Load()
+	if s.indexedSeq.Load() >= target {
+		return
+	}
+	s.idxMu.Lock()
+	defer s.idxMu.Unlock()
+	for s.indexedSeq.Load() < target && s.Err() == nil && !s.stopped.Load() {
+		s.idxCond.Wait()
+	}
+}
+
+// wakeReaders releases readers blocked in waitIndexed after a failure or
+// shutdown.
+func (s *Store) wakeReaders() {
+	s.idxMu.Lock()
+	s.idxCond.Broadcast()
+	s.idxMu.Unlock()
 }
 
 // fail puts the store in the failed state: after a failed fdatasync or
@@ -303,6 +333,7 @@ func (s *Store) fail(err error) {
 		s.failed = err
 		s.log.Error("store failed; restart the node to recover from the log", "err", err)
 	}
+	go s.wakeReaders() // s.mu is held here; idxMu comes first in the lock order
 }
 
 // Err returns the error that failed the store, or nil.

@@ -37,6 +37,7 @@ type group struct {
 	events []*event.Event
 	locs   []location
 	seals  []event.Seal
+	seq    uint64     // position in the stream of groups, from 1
 	file   *os.File   // segment file holding the record
 	end    checkpoint // log position just past the record
 }
@@ -50,6 +51,7 @@ type writer struct {
 	ids   event.IDGen
 	rb    recordBuilder
 	frame []byte
+	seq   uint64 // groups written so far
 }
 
 // Ingest stores inputs as new local events and returns their acks in
@@ -179,6 +181,8 @@ collect:
 		}
 		return
 	}
+	w.seq++
+	g.seq = w.seq
 	w.s.groups <- g
 }
 
