@@ -18,6 +18,9 @@ const encodingVersion = 1
 // (length + bytes), then the 32-byte Prev hash. The same event always
 // encodes to the same bytes.
 func (e *Event) AppendBinary(b []byte) []byte {
+	if cap(b)-len(b) < 200+len(e.Payload) {
+		b = append(make([]byte, 0, len(b)+e.EncodedLen()), b...)
+	}
 	b = append(b, encodingVersion)
 	b = append(b, e.ID[:]...)
 	b = appendString(b, e.Device)
@@ -32,6 +35,36 @@ func (e *Event) AppendBinary(b []byte) []byte {
 		b = appendString(b, c.KeyString())
 	}
 	return append(b, e.Prev[:]...)
+}
+
+// EncodedLen returns the length of e's canonical encoding without
+// building it.
+func (e *Event) EncodedLen() int {
+	n := 1 + 16 + strLen(e.Device) + uvarintLen(e.Seq) + varintLen(e.TS) + strLen(e.Type) +
+		uvarintLen(uint64(e.Schema)) + strLen(string(e.Payload)) + uvarintLen(uint64(len(e.Blobs))) + 32
+	for _, c := range e.Blobs {
+		n += strLen(c.KeyString())
+	}
+	return n
+}
+
+func strLen(s string) int { return uvarintLen(uint64(len(s))) + len(s) }
+
+func uvarintLen(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
+}
+
+func varintLen(v int64) int {
+	u := uint64(v) << 1
+	if v < 0 {
+		u = ^u
+	}
+	return uvarintLen(u)
 }
 
 // MarshalBinary returns e's canonical encoding.

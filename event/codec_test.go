@@ -242,3 +242,11 @@ func TestDecode(t *testing.T) {
 		t.Fatal("Decode returned an event with its error")
 	}
 }
+
+func TestEncodedLenMatchesEncoding(t *testing.T) {
+	for _, e := range []*Event{sampleEvent(t), {Device: "d", Seq: 1 << 40, TS: -5, Type: "t"}} {
+		if got, want := e.EncodedLen(), len(e.AppendBinary(nil)); got != want {
+			t.Fatalf("EncodedLen %d, encoding %d", got, want)
+		}
+	}
+}

@@ -57,6 +57,9 @@ func TestPropCodecRoundTrip(t *testing.T) {
 			t.Fatal("prefix clobbered")
 		}
 		enc := b[len(prefix):]
+		if e.EncodedLen() != len(enc) {
+			t.Fatalf("EncodedLen %d, encoding %d", e.EncodedLen(), len(enc))
+		}
 		var got Event
 		if err := got.UnmarshalBinary(enc); err != nil {
 			t.Fatalf("UnmarshalBinary: %v", err)

@@ -53,7 +53,7 @@ func (s *Store) ReadRun(origin string, from, to uint64, maxBytes int) ([]*event.
 }
 
 // encodedLen is the length of e's canonical encoding.
-func encodedLen(e *event.Event) int { return len(e.AppendBinary(nil)) }
+func encodedLen(e *event.Event) int { return e.EncodedLen() }
 
 // Holds reports whether the committed context holds d.
 func (s *Store) Holds(d crdt.Dot) bool {

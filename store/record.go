@@ -30,14 +30,19 @@ func (r *recordBuilder) reset() {
 	r.offsets, r.lengths, r.count = r.offsets[:0], r.lengths[:0], 0
 }
 
-// addEvent appends e's canonical encoding and returns e's hash.
-func (r *recordBuilder) addEvent(e *event.Event) event.Hash {
+// addEvent appends e's canonical encoding and, when hash is set, returns
+// e's hash (the chain head for local events; received events were hashed
+// when they were verified).
+func (r *recordBuilder) addEvent(e *event.Event, hash bool) event.Hash {
 	r.scratch = e.AppendBinary(r.scratch[:0])
 	r.buf = binary.AppendUvarint(r.buf, uint64(len(r.scratch)))
 	r.offsets = append(r.offsets, len(r.buf))
 	r.lengths = append(r.lengths, len(r.scratch))
 	r.buf = append(r.buf, r.scratch...)
 	r.count++
+	if !hash {
+		return event.Hash{}
+	}
 	return sha256.Sum256(r.scratch)
 }
 

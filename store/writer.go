@@ -201,7 +201,7 @@ func (w *writer) write(reqs []*request, n int) (*group, error) {
 		}
 		for i := range r.inputs {
 			e := localEvent(&r.inputs[i], w.ids.Next(now), w.s.cfg.Origin, next, now, head)
-			head = w.rb.addEvent(e)
+			head = w.rb.addEvent(e, true)
 			next++
 			g.events = append(g.events, e)
 			r.acks = append(r.acks, Ack{EventID: e.ID, DeviceID: e.Device, Seq: e.Seq})
@@ -211,9 +211,10 @@ func (w *writer) write(reqs []*request, n int) (*group, error) {
 			if w.known.Contains(d) || containsDot(added, d) {
 				continue
 			}
-			h := w.rb.addEvent(e)
+			own := e.Device == w.s.cfg.Origin && e.Seq >= next // our own past, from a peer
+			h := w.rb.addEvent(e, own)
 			added = append(added, d)
-			if e.Device == w.s.cfg.Origin && e.Seq >= next { // our own past, from a peer
+			if own {
 				next, head = e.Seq+1, h
 			}
 			g.events = append(g.events, e)
