@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"reflect"
 	"testing"
 )
 
@@ -145,6 +146,27 @@ func FuzzUnmarshalSeal(f *testing.F) {
 		}
 		if err := s.Verify(); err != nil && !errors.Is(err, ErrInvalid) {
 			t.Fatalf("Verify error %v does not wrap ErrInvalid", err)
+		}
+	})
+}
+
+// FuzzParseInputPaths checks the fast path against encoding/json: whenever
+// the fast path takes an input, the slow path must reach the same result.
+func FuzzParseInputPaths(f *testing.F) {
+	f.Add([]byte(`{"type":"a","ts":12,"schema":2,"payload":{"v":[1,{"x":"}"}]},"blobs":[]}`))
+	f.Add([]byte(`{"type":"a","payload":null}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		w, ok := splitInput(b)
+		if !ok {
+			return
+		}
+		fast, ferr := w.input()
+		slow, serr := parseInputSlow(b)
+		if (ferr == nil) != (serr == nil) {
+			t.Fatalf("%q: fast err %v, slow err %v", b, ferr, serr)
+		}
+		if ferr == nil && !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("%q: fast %+v, slow %+v", b, fast, slow)
 		}
 	})
 }

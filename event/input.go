@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/ipfs/go-cid"
+
+	"github.com/rumor-sync/rumor/internal/jsonscan"
 )
 
 // Input is one event as a client submits it, before the node gives it an
@@ -40,6 +42,55 @@ type wireInput struct {
 // typos do not pass silently, and so is anything but whitespace after the
 // object. Every error wraps ErrInvalid and names the offending field.
 func ParseInput(b []byte) (Input, error) {
+	if w, ok := splitInput(b); ok {
+		in, err := w.input()
+		if err != nil {
+			return Input{}, err
+		}
+		return in, nil
+	}
+	return parseInputSlow(b)
+}
+
+// splitInput is the fast path: for valid JSON with exactly-spelled,
+// unique, escape-free keys it slices the fields out without decoding. It
+// reports false for anything else, which the slow path then explains.
+func splitInput(b []byte) (wireInput, bool) {
+	var w wireInput
+	if !json.Valid(b) {
+		return w, false
+	}
+	var buf [8]jsonscan.Member
+	members, ok := jsonscan.Members(b, buf[:0])
+	if !ok {
+		return w, false
+	}
+	for _, m := range members {
+		var dst *json.RawMessage
+		switch string(m.Key) {
+		case `"type"`:
+			dst = &w.Type
+		case `"ts"`:
+			dst = &w.TS
+		case `"schema"`:
+			dst = &w.Schema
+		case `"payload"`:
+			dst = &w.Payload
+		case `"blobs"`:
+			dst = &w.Blobs
+		default:
+			return w, false // unknown or escaped key: the slow path names it
+		}
+		if *dst != nil {
+			return w, false // duplicate key
+		}
+		*dst = m.Value
+	}
+	return w, true
+}
+
+// parseInputSlow decodes with encoding/json, for its error messages.
+func parseInputSlow(b []byte) (Input, error) {
 	var w wireInput
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rumor-sync/rumor/crdt"
 	"github.com/rumor-sync/rumor/event"
+	"github.com/rumor-sync/rumor/internal/jsonscan"
 )
 
 // maxCachedAggs bounds the syncer's aggregate cache between commits.
@@ -107,7 +108,7 @@ func payloadValue(p []byte) (float64, bool) {
 	if !bytes.Contains(p, []byte(`"`+ValueField+`"`)) {
 		return 0, false
 	}
-	return topLevelNumber(p, ValueField)
+	return jsonscan.TopLevelNumber(p, ValueField)
 }
 
 // AggRow is one aggregate with its key.
