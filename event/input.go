@@ -111,7 +111,7 @@ func parseInputSlow(b []byte) (Input, error) {
 
 func (w *wireInput) input() (Input, error) {
 	in := Input{Schema: DefaultSchema}
-	if isNull(w.Type) || w.Type[0] != '"' || json.Unmarshal(w.Type, &in.Type) != nil || in.Type == "" {
+	if isNull(w.Type) || w.Type[0] != '"' || !jsonString(w.Type, &in.Type) || in.Type == "" {
 		return in, fmt.Errorf("%w: field \"type\" is missing or not a non-empty string", ErrInvalid)
 	}
 	if len(in.Type) > MaxTypeLen {
@@ -271,4 +271,23 @@ func ParseBlobCID(s string) (cid.Cid, error) {
 		return cid.Undef, fmt.Errorf("CID %q is longer than %d bytes", s, MaxCIDLen)
 	}
 	return c, nil
+}
+
+// jsonString decodes a JSON string literal into dst: plain ASCII without
+// escapes directly, anything else through encoding/json.
+func jsonString(raw json.RawMessage, dst *string) bool {
+	if len(raw) >= 2 && raw[len(raw)-1] == '"' {
+		plain := true
+		for _, c := range raw[1 : len(raw)-1] {
+			if c == '\\' || c == '"' || c < 0x20 || c >= 0x80 {
+				plain = false
+				break
+			}
+		}
+		if plain {
+			*dst = string(raw[1 : len(raw)-1])
+			return true
+		}
+	}
+	return json.Unmarshal(raw, dst) == nil
 }
