@@ -22,9 +22,13 @@ test: ## unit, property, integration and end-to-end tests, race detector on the 
 	$(GO) test -count=1 -timeout 12m $(PKGS)
 	$(GO) test -race -count=1 -timeout 12m $(RACE_PKGS)
 
-bench: ## benchmarks: ingest against its baselines, codecs, CAS against sha256
-	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 30m ./store/ 
-	$(GO) test -run '^$$' -bench . -count 1 -timeout 10m ./cas/ ./event/ ./crdt/
+bench: ## every benchmark, each printing its baseline and ratio from the same run (RUMOR_BENCH_EVENTS=N to resize)
+	$(GO) test -run '^$$' -bench 'Ingest' -benchtime 3000x ./store/
+	$(GO) test -run '^$$' -bench 'HTTPIngest' -benchtime 300x ./node/
+	$(GO) test -run '^$$' -bench 'Restart|CatchUp' -benchtime 1x -timeout 30m ./node/
+	$(GO) test -run '^$$' -bench 'MeshLatency' -benchtime 400x ./node/
+	$(GO) test -run '^$$' -bench . ./gossip/syncproto/ ./cas/ ./event/ ./crdt/
+	$(GO) test -run '^$$' -bench 'DropTime' -benchtime 3x ./gossip/mesh/
 
 fuzz: ## run every fuzz target for FUZZTIME each
 	@set -e; for pkg in $$($(GO) list ./...); do \
