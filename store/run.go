@@ -66,14 +66,14 @@ func decodeRun(first uint64, b []byte) (run, error) {
 	r.offset = int64(binary.BigEndian.Uint64(b[4:]))
 	b = b[12:]
 	n, k := binary.Uvarint(b)
-	if k <= 0 || n == 0 || n > maxRun {
+	if k <= 0 || k != uvarintLen(n) || n == 0 || n > maxRun {
 		return r, fmt.Errorf("store: corrupt run length")
 	}
 	b = b[k:]
 	r.lengths = make([]uint32, n)
 	for i := range r.lengths {
 		l, k := binary.Uvarint(b)
-		if k <= 0 || l > 1<<32-1 {
+		if k <= 0 || k != uvarintLen(l) || l > 1<<32-1 {
 			return r, fmt.Errorf("store: corrupt run entry %d", i)
 		}
 		r.lengths[i], b = uint32(l), b[k:]
