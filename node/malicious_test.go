@@ -53,16 +53,28 @@ func (a *attacker) session(t *testing.T, target *testNode) (network.Stream, *buf
 	if err := a.h.Connect(ctx, *ai); err != nil {
 		t.Fatal(err)
 	}
-	s, err := a.h.NewStream(ctx, ai.ID, target.Mesh().Protocol("sync/1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(s)
-	if err := syncproto.WriteFrame(s, &syncproto.Hello{Schema: 1, Digest: [16]byte{1}, Events: 1}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := syncproto.ReadFrame(br); err != nil {
-		t.Fatalf("no HELLO back: %v", err)
+	// The target runs one session per peer: while it is still closing the
+	// previous one it refuses a new one, so retry like a polite peer would.
+	var s network.Stream
+	var br *bufio.Reader
+	for {
+		var err error
+		s, err = a.h.NewStream(ctx, ai.ID, target.Mesh().Protocol("sync/1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		br = bufio.NewReader(s)
+		if err := syncproto.WriteFrame(s, &syncproto.Hello{Schema: 1, Digest: [16]byte{1}, Events: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err = syncproto.ReadFrame(br); err == nil {
+			break
+		}
+		s.Reset()
+		if ctx.Err() != nil {
+			t.Fatalf("no HELLO back: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	ctxBytes, _ := crdt.NewContext().MarshalBinary()
 	if err := syncproto.WriteFrame(s, &syncproto.SyncReq{Context: ctxBytes}); err != nil {
