@@ -77,6 +77,13 @@ type Config struct {
 	// Fetch, if set, makes a blob that is not held locally whole by
 	// fetching it from peers; GET /v1/blobs/{cid} calls it on a miss.
 	Fetch func(ctx context.Context, c cid.Cid) error
+	// Trace, if set, answers GET /v1/trace: a TraceList, or an EventTrace
+	// when q.EventID is set. Errors wrapping ErrInvalidQuery answer 400,
+	// ErrNotTraced or store.ErrNotFound 404.
+	Trace func(ctx context.Context, q TraceQuery) (any, error)
+	// Ready, if set, answers GET /readyz: nil when the node can do its
+	// work, else why not (503). Unset, a serving node is ready.
+	Ready func() error
 }
 
 // Server serves the API.
@@ -110,6 +117,8 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /v1/blobs", s.postBlob)
 	s.mux.HandleFunc("GET /v1/blobs/{cid}", s.getBlob)
 	s.mux.HandleFunc("GET /v1/health", s.health)
+	s.mux.HandleFunc("GET /v1/trace", s.trace)
+	s.mux.HandleFunc("GET /readyz", s.ready)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -136,11 +136,11 @@ func (r *Replicator) receiveLoop(sub *pubsub.Subscription) {
 		if !ok {
 			continue
 		}
-		r.onAnnounce(msg.ReceivedFrom, a)
+		r.onAnnounce(msg.ReceivedFrom, a, len(msg.Data))
 	}
 }
 
-func (r *Replicator) onAnnounce(from peer.ID, a *Announce) {
+func (r *Replicator) onAnnounce(from peer.ID, a *Announce, size int) {
 	r.health.learn(a.Seal.Origin, a.Seal.Seq)
 	ctx := r.cfg.Store.Context()
 	if ctx.Contains(crdt.Dot{Origin: a.Seal.Origin, Seq: a.Seal.Seq}) && ctx.Max(a.Seal.Origin) >= a.Seal.Seq {
@@ -152,6 +152,8 @@ func (r *Replicator) onAnnounce(from peer.ID, a *Announce) {
 			if len(added) > 0 {
 				r.obs.Received(from, len(added))
 				r.noteApplied(added, from)
+				id := r.pushes.addPush(from, added, size, r.cfg.Clock.Now())
+				r.log.Debug("pushed events applied", "session", id, "peer", from, "events", len(added))
 			}
 			return
 		}

@@ -32,7 +32,8 @@ type Replicator struct {
 	mesh   *mesh.Mesh
 	obs    Observer
 	health *tracker
-	trace  *traceRing
+	trace  *traceRing // sessions
+	pushes *traceRing // events applied from announcements
 
 	syncProto, blobProto protocol.ID
 
@@ -70,7 +71,8 @@ func New(cfg Config) (*Replicator, error) {
 	r := &Replicator{
 		cfg: cfg, log: cfg.Logger.With("component", "gossip"), mesh: cfg.Mesh, obs: obs,
 		health:     newTracker(cfg.Clock),
-		trace:      newTraceRing(256),
+		trace:      newTraceRing(traceSize),
+		pushes:     newTraceRing(traceSize),
 		syncProto:  cfg.Mesh.Protocol(syncProtocolName),
 		blobProto:  cfg.Mesh.Protocol(blobProtocolName),
 		rnd:        rand.New(rand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:]))),

@@ -53,6 +53,10 @@ type Config struct {
 	Offline bool
 	// SyncInterval is the mean time between anti-entropy sessions. Default 1 s.
 	SyncInterval time.Duration
+	// MQTTAddr, if set, is the listen address of the embedded MQTT broker:
+	// messages published to rumor/events/<type> become events (see
+	// MQTTTopic). Its packets are limited to MaxBody bytes. Default "" (off).
+	MQTTAddr string
 	// OnCommit, if set, is called with the events of every durable commit
 	// (local or received), in commit order. It must not block.
 	OnCommit func(events []*event.Event)
@@ -94,6 +98,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Clock == nil {
 		return errors.New("node: config: clock is required")
+	}
+	if c.MQTTAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MQTTAddr); err != nil {
+			return fmt.Errorf("node: config: MQTT address %q: %v", c.MQTTAddr, err)
+		}
 	}
 	if c.SyncInterval <= 0 {
 		return fmt.Errorf("node: config: sync interval %v must be positive", c.SyncInterval)

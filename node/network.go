@@ -40,6 +40,7 @@ func (n *Node) startNetwork(ctx context.Context) error {
 	gcfg.Mesh, gcfg.Store, gcfg.Blobs = m, n.store, n.blobs
 	gcfg.Interval, gcfg.Clock, gcfg.Logger = n.cfg.SyncInterval, n.cfg.Clock, n.log
 	gcfg.Session.Window = 12 // 12 × (4 MiB run + 1 MiB batch) fits the 64 MiB pending bound
+	gcfg.Observer = observers{seriesObserver{n.series}, n.metrics}
 	r, err := gossip.New(gcfg)
 	if err != nil {
 		m.Close()
@@ -114,12 +115,7 @@ func (n *Node) info() api.Info {
 	return info
 }
 
-func (n *Node) health() any {
-	if _, r := n.network(); r != nil {
-		return r.Health()
-	}
-	return gossip.LocalHealth(n.store.Context(), n.ID(), n.cfg.Clock)
-}
+func (n *Node) health() any { return n.healthReport() }
 
 // fetchBlob assembles a blob from peers for the API.
 func (n *Node) fetchBlob(ctx context.Context, c cid.Cid) error {

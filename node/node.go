@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rumor-sync/rumor/api"
@@ -15,6 +16,8 @@ import (
 	"github.com/rumor-sync/rumor/event"
 	"github.com/rumor-sync/rumor/gossip"
 	"github.com/rumor-sync/rumor/gossip/mesh"
+	"github.com/rumor-sync/rumor/metrics"
+	"github.com/rumor-sync/rumor/node/series"
 	"github.com/rumor-sync/rumor/store"
 )
 
@@ -30,9 +33,15 @@ type Node struct {
 	blobs *cas.Store
 	api   *api.Server
 
-	netMu sync.Mutex // guards mesh and repl
+	netMu sync.Mutex // guards mesh, repl and mqtt
 	mesh  *mesh.Mesh
 	repl  *gossip.Replicator
+	mqtt  *broker // nil unless cfg.MQTTAddr is set and Run started it
+
+	series *series.Sampler // activity for the dashboard's charts
+
+	metrics *metrics.Metrics // Prometheus metrics, served on GET /metrics
+	closing atomic.Bool      // set once shutdown begins: not ready
 }
 
 var (
@@ -54,6 +63,12 @@ func New(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{cfg: cfg, log: cfg.Logger.With("device", id.ID.String()), id: id}
+	if n.series, err = newSeries(cfg.Clock); err != nil {
+		return nil, err
+	}
+	if n.metrics, err = n.newMetrics(); err != nil {
+		return nil, err
+	}
 	scfg := store.DefaultConfig()
 	scfg.Dir, scfg.Origin, scfg.Signer = cfg.DataDir, id.ID.String(), id.Key
 	scfg.Clock, scfg.Logger = cfg.Clock, n.log
@@ -73,13 +88,16 @@ func New(cfg Config) (*Node, error) {
 		n.log.Info("removed orphan blob chunks", "bytes", freed)
 	}
 	n.api, err = api.New(api.Config{
-		Events: n.store, Blobs: n.blobs, Info: n.info, Health: n.health, Fetch: n.fetchBlob,
+		Events: observedStore{n.store, n.metrics, cfg.Clock}, Blobs: n.blobs, Info: n.info, Health: n.health, Fetch: n.fetchBlob,
 		MaxBody: cfg.MaxBody, MaxBlob: cfg.MaxBlob, Logger: n.log,
+		Trace: n.trace, Ready: n.ready,
 	})
 	if err != nil {
 		n.store.Close()
 		return nil, err
 	}
+	n.mountDashboard()
+	n.api.Handle("GET /metrics", n.metrics.Handler())
 	return n, nil
 }
 
@@ -98,6 +116,8 @@ func (n *Node) Handler() http.Handler { return n.api }
 // committed is the store's OnCommit hook: it hands durable events to the
 // replicator for push.
 func (n *Node) committed(events []*event.Event) {
+	n.countCommit(events)
+	n.countIngested(events)
 	if _, r := n.network(); r != nil {
 		r.Committed(events)
 	}
@@ -111,6 +131,10 @@ func (n *Node) committed(events []*event.Event) {
 // bound address once the listener is up.
 func (n *Node) Run(ctx context.Context, ready func(addr net.Addr)) error {
 	if err := n.startNetwork(ctx); err != nil {
+		n.Close()
+		return err
+	}
+	if err := n.startMQTT(ctx); err != nil {
 		n.Close()
 		return err
 	}
@@ -132,6 +156,7 @@ func (n *Node) Run(ctx context.Context, ready func(addr net.Addr)) error {
 	case serveErr = <-errc:
 	}
 	n.log.Info("shutting down")
+	n.closing.Store(true)
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	shutErr := srv.Shutdown(sctx)
@@ -141,10 +166,11 @@ func (n *Node) Run(ctx context.Context, ready func(addr net.Addr)) error {
 	return errors.Join(serveErr, shutErr, n.Close())
 }
 
-// Close stops networking and closes the stores. In-flight commits finish
-// first.
+// Close stops the MQTT broker and networking and closes the stores.
+// In-flight commits finish first.
 func (n *Node) Close() error {
-	err := errors.Join(n.stopNetwork(), n.store.Close())
+	n.closing.Store(true)
+	err := errors.Join(n.stopMQTT(), n.stopNetwork(), n.store.Close())
 	if err == nil {
 		n.log.Info("closed cleanly")
 	}

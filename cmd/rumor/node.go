@@ -16,14 +16,29 @@ func newNodeCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "node",
 		Short: "Run a rumor node (a device) on its data directory",
-		Long: `Run a rumor node: it takes events in over HTTP, keeps them crash-safe in its
-data directory, serves the API, and syncs with the other nodes of its mesh
-over libp2p (static --peer addresses, mDNS on the LAN, and every member they
-know of). Every flag can also be given as an
-environment variable RUMOR_<FLAG>, e.g. RUMOR_DATA=/var/lib/rumor.`,
+		Long: `Run a rumor node: it takes events in over HTTP (and MQTT with --mqtt), keeps
+them crash-safe in its data directory, serves the API, and syncs with the
+other nodes of its mesh over libp2p (static --peer addresses, mDNS on the
+LAN, and every member they know of).
+
+Every option can be given three ways; the first found wins:
+  1. the flag:               --data /var/lib/rumor
+  2. an environment variable: RUMOR_DATA=/var/lib/rumor (RUMOR_<FLAG>, upper
+     case, dashes as underscores; a list is comma-separated:
+     RUMOR_PEER=/ip4/10.0.0.2/tcp/4001/p2p/12D3…,/ip4/10.0.0.3/…)
+  3. the config file of --config (or RUMOR_CONFIG), YAML with the flag
+     names as keys and lists for the repeatable flags:
+       data: /var/lib/rumor
+       listen: [/ip4/0.0.0.0/tcp/4001]
+       peer:
+         - /ip4/10.0.0.2/tcp/4001/p2p/12D3KooW…
+       mqtt: 127.0.0.1:1883
+     An unknown key is an error.`,
+		Example: `  rumor node --data /var/lib/rumor --api 0.0.0.0:7070 --mqtt 0.0.0.0:1883
+  rumor node --config /etc/rumor.yaml`,
 		Args: cobra.NoArgs,
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
-			return bindEnv(cmd)
+			return configure(cmd)
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logger, err := newLogger(logFormat, logLevel)
@@ -38,6 +53,9 @@ environment variable RUMOR_<FLAG>, e.g. RUMOR_DATA=/var/lib/rumor.`,
 			}
 			return n.Run(cmd.Context(), func(addr net.Addr) {
 				fmt.Fprintf(cmd.OutOrStdout(), "rumor node %s listening on http://%s\n", n.ID(), addr)
+				if a := n.MQTTAddr(); a != "" {
+					fmt.Fprintf(cmd.OutOrStdout(), "mqtt broker listening on %s\n", a)
+				}
 			})
 		},
 	}
@@ -48,12 +66,14 @@ environment variable RUMOR_<FLAG>, e.g. RUMOR_DATA=/var/lib/rumor.`,
 	f.Int64Var(&cfg.MaxBlob, "max-blob", cfg.MaxBlob, "largest blob upload in bytes")
 	f.StringVar(&cfg.Role, "role", cfg.Role, "node role: device or sink")
 	f.StringArrayVar(&cfg.Listen, "listen", cfg.Listen, "libp2p listen multiaddr (repeatable)")
-	f.StringArrayVar(&cfg.Peers, "peer", nil, "static peer multiaddr ending in /p2p/<id> (repeatable)")
+	f.StringArrayVar(&cfg.Peers, "peer", nil, "static peer multiaddr ending in /p2p/<id> (repeatable) (default none)")
 	f.StringVar(&cfg.Mesh, "mesh", cfg.Mesh, "mesh name; nodes of different meshes never exchange data")
-	f.StringVar(&cfg.SecretFile, "secret", "", "mesh secret file (see rumor keygen); nodes without it cannot connect")
-	f.BoolVar(&noMDNS, "no-mdns", false, "turn off mDNS discovery on the LAN")
-	f.BoolVar(&cfg.Offline, "offline", false, "run without networking (a lone device)")
+	f.StringVar(&cfg.SecretFile, "secret", "", "mesh secret file (see rumor keygen); nodes without it cannot connect (default none: an open mesh)")
+	f.BoolVar(&noMDNS, "no-mdns", false, "turn off mDNS discovery on the LAN (default: mDNS on)")
+	f.BoolVar(&cfg.Offline, "offline", false, "run without networking (a lone device) (default false)")
 	f.DurationVar(&cfg.SyncInterval, "sync-interval", cfg.SyncInterval, "mean time between anti-entropy sessions")
+	f.StringVar(&cfg.MQTTAddr, "mqtt", "", "MQTT broker listen address, e.g. 127.0.0.1:1883; a message to rumor/events/<type> becomes an event (default off)")
+	f.String("config", "", "YAML config file; flags and RUMOR_* variables override it (default none)")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	return cmd

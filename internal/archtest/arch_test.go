@@ -26,6 +26,8 @@ var allowed = map[string][]string{
 	"gossip/mesh":       {"internal/clock"},
 	"gossip":            {"crdt", "event", "cas", "gossip/mesh", "gossip/syncproto", "internal/clock"},
 	"api":               {"crdt", "event", "cas", "store"},
+	"api/dashboard":     {},
+	"node/series":       {"internal/clock"},
 }
 
 func TestDependencyDirection(t *testing.T) {

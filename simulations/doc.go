@@ -1,0 +1,2 @@
+// Package simulations is rumor's deterministic fleet simulator.
+package simulations
