@@ -77,6 +77,7 @@ func startBroker(ctx context.Context, addr string, maxPacket int64, st ingester,
 	}
 	ln := listeners.NewTCP(listeners.Config{ID: "tcp", Address: addr})
 	if err := srv.AddListener(ln); err != nil {
+		srv.Close()
 		return nil, fmt.Errorf("node: mqtt: listen on %s: %w", addr, err)
 	}
 	if err := srv.Serve(); err != nil {

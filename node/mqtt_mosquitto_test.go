@@ -1,17 +1,21 @@
 package node
 
 import (
+	"context"
 	"net"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/rumor-sync/rumor/event"
+	"github.com/rumor-sync/rumor/store"
 )
 
-// mosquittoPub runs mosquitto_pub (Debian's mosquitto-clients) against
-// addr with stdin and args and returns its output. It skips the test when
-// mosquitto_pub is missing, unless $CI is set.
-func mosquittoPub(t *testing.T, addr, stdin string, args ...string) string {
+// mosquittoBin returns the path of mosquitto_pub (Debian's
+// mosquitto-clients). It skips the test when it is missing, unless $CI is
+// set.
+func mosquittoBin(t *testing.T) string {
 	t.Helper()
 	bin, err := exec.LookPath("mosquitto_pub")
 	if err != nil {
@@ -20,6 +24,14 @@ func mosquittoPub(t *testing.T, addr, stdin string, args ...string) string {
 		}
 		t.Skip("mosquitto_pub is not installed (apt-get install mosquitto-clients)")
 	}
+	return bin
+}
+
+// mosquittoPub runs mosquitto_pub against addr with stdin and args and
+// returns its output.
+func mosquittoPub(t *testing.T, addr, stdin string, args ...string) string {
+	t.Helper()
+	bin := mosquittoBin(t)
 	host, port, _ := net.SplitHostPort(addr)
 	cmd := exec.Command(bin, append([]string{"-h", host, "-p", port, "-i", "mosq-" + t.Name()}, args...)...)
 	cmd.Stdin = strings.NewReader(stdin)
@@ -72,5 +84,28 @@ func TestMQTTMosquittoPub(t *testing.T) {
 	}}
 	if s := n.MQTTStats(); !equalStats(s, want) {
 		t.Fatalf("stats %+v, want %+v", s, want)
+	}
+}
+
+// TestMQTT3StoreFailure checks that an MQTT 3.1.1 client whose message
+// could not be stored gets no PUBACK (3.1.1 has no negative one): the
+// broker drops the connection, so mosquitto_pub fails instead of
+// believing the message was stored.
+func TestMQTT3StoreFailure(t *testing.T) {
+	g := &gate{called: make(chan event.Input, 1), release: make(chan error, 1)}
+	g.release <- store.ErrClosed
+	b, err := startBroker(context.Background(), "127.0.0.1:0", 1<<20, g, logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.close()
+	bin := mosquittoBin(t)
+	host, port, _ := net.SplitHostPort(b.addr)
+	out, err := exec.Command(bin, "-h", host, "-p", port, "-q", "1", "-t", "rumor/events/x", "-m", "{}").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "connection was lost") {
+		t.Fatalf("mosquitto_pub after a failed store: %v %s", err, out)
+	}
+	if s := b.hook.stats(); s.Received != 1 || s.Ingested != 0 || s.Rejected[RejectStore] != 1 {
+		t.Fatalf("stats %+v", s)
 	}
 }

@@ -191,7 +191,7 @@ func startMQTTNode(t *testing.T) *testNode {
 }
 
 // TestMQTTIngest publishes with an MQTT 5 client to a real node: good
-// messages at QoS 0 and 1 become events, bad ones are refused with a
+// messages at QoS 0, 1 and 2 become events, bad ones are refused with a
 // reason code, stored nowhere, and the connection stays usable.
 func TestMQTTIngest(t *testing.T) {
 	n := startMQTTNode(t)
@@ -227,6 +227,16 @@ func TestMQTTIngest(t *testing.T) {
 			t.Fatalf("bad message %d: %v %+v, want reason %#x", i, err, resp, codes[i])
 		}
 	}
+	// QoS 2: PUBREC once durable, or a negative PUBREC.
+	if resp, err := publish(c, "rumor/events/q2", 2, `[]`); err != nil || resp.ReasonCode != 0x99 {
+		t.Fatalf("bad QoS 2 message: %v %+v, want reason 0x99", err, resp)
+	}
+	if _, err := publish(c, "rumor/events/q2", 2, `{"i":2}`); err != nil {
+		t.Fatal(err)
+	}
+	if got := getEvents(t, n.Node, "q2"); len(got) != 1 || string(got[0].Payload) != `{"i":2}` {
+		t.Fatalf("QoS 2 events: %+v", got)
+	}
 	// QoS 0 (no ack), then QoS 1 on the same connection: when the second
 	// is acknowledged the first, read before it, has been stored too.
 	if _, err := publish(c, "rumor/events/q0", 0, `{"i":0}`); err != nil {
@@ -241,8 +251,8 @@ func TestMQTTIngest(t *testing.T) {
 	if got := getEvents(t, n.Node, "q0"); len(got) != 1 || string(got[0].Payload) != `{"i":0}` {
 		t.Fatalf("QoS 0 events: %+v", got)
 	}
-	if got := getEvents(t, n.Node, ""); len(got) != 3 {
-		t.Fatalf("%d events stored, want 3", len(got))
+	if got := getEvents(t, n.Node, ""); len(got) != 4 {
+		t.Fatalf("%d events stored, want 4", len(got))
 	}
 
 	// Plain MQTT passes through; subscribers see ingested messages only.
@@ -250,7 +260,7 @@ func TestMQTTIngest(t *testing.T) {
 		t.Fatal(err)
 	}
 	var topics []string
-	for len(topics) < 4 {
+	for len(topics) < 5 {
 		select {
 		case p := <-received:
 			topics = append(topics, p.Topic)
@@ -258,11 +268,11 @@ func TestMQTTIngest(t *testing.T) {
 			t.Fatalf("subscriber got only %v", topics)
 		}
 	}
-	if want := "rumor/events/door.open rumor/events/q0 rumor/events/q1 plain/topic"; strings.Join(topics, " ") != want {
+	if want := "rumor/events/door.open rumor/events/q2 rumor/events/q0 rumor/events/q1 plain/topic"; strings.Join(topics, " ") != want {
 		t.Fatalf("subscriber got %v, want %s", topics, want)
 	}
-	want := MQTTStats{Received: 8, Ingested: 3, Rejected: map[string]uint64{
-		RejectTopic: 2, RejectMalformed: 2, RejectNotObject: 1, RejectInvalid: 0, RejectStore: 0,
+	want := MQTTStats{Received: 10, Ingested: 4, Rejected: map[string]uint64{
+		RejectTopic: 2, RejectMalformed: 2, RejectNotObject: 2, RejectInvalid: 0, RejectStore: 0,
 	}}
 	if s := n.MQTTStats(); !equalStats(s, want) {
 		t.Fatalf("stats %+v, want %+v", s, want)
@@ -322,5 +332,25 @@ func expectLines(t *testing.T, got <-chan string, want ...string) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("no message %q within 10s", w)
 		}
+	}
+}
+
+// TestMQTTAddressInUse checks that a busy MQTT address fails the start.
+func TestMQTTAddressInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	n, err := New(func() Config {
+		c := DefaultConfig()
+		c.DataDir, c.APIAddr, c.Offline, c.MQTTAddr, c.Logger = t.TempDir(), "127.0.0.1:0", true, ln.Addr().String(), logger()
+		return c
+	}())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Run(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "node: mqtt: listen on") {
+		t.Fatalf("Run with a busy MQTT address: %v", err)
 	}
 }

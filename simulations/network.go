@@ -82,6 +82,10 @@ func (s *sim) frameFaults(ss *session, to int, m syncproto.Message, t, delay int
 	if s.roll(combine(la.Reorder, lb.Reorder)) {
 		s.m.net.Reordered++
 		t += delay + s.dur(la.Latency) + s.dur(lb.Latency) // later frames overtake it
+	} else {
+		// Frames that are not reordered keep their order, as on one path.
+		t = max(t, ss.lastSeen[to])
+		ss.lastSeen[to] = t
 	}
 	s.queueMsg(ss, to, m, t, malformed)
 	if s.roll(combine(la.Duplicate, lb.Duplicate)) {

@@ -32,14 +32,30 @@ func (t *topology) init(s *sim) {
 // assign computes groups for a partition; it returns the side labels and
 // each node's side.
 func (t *topology) assign(s *sim, p *Partition) ([]string, []int) {
-	sides := make([]int, len(s.nodes))
+	counts := make([]int, len(s.classes))
+	for i, c := range s.classes {
+		counts[i] = c.Count
+	}
+	labels, sides, groups, ngroups := partitionGroups(counts, p)
+	for i, n := range s.nodes {
+		n.groups, n.ngroups = groups[i], ngroups[i]
+	}
+	return labels, sides
+}
+
+// partitionGroups places the nodes of classes of the given sizes (in
+// fleet order) into p's groups. It returns the side labels, each node's
+// side, its one or two groups and how many it has.
+func partitionGroups(counts []int, p *Partition) ([]string, []int, [][2]int32, []int8) {
 	var labels []string
-	for _, c := range s.classes {
-		for k := range c.Count {
-			n := s.nodes[c.first+k]
-			pos := (float64(k) + 0.5) / float64(c.Count) // spreads each class over the sides
+	var sides []int
+	var groups [][2]int32
+	var ngroups []int8
+	for ci, count := range counts {
+		for k := range count {
+			pos := (float64(k) + 0.5) / float64(count) // spreads each class over the sides
 			var g [2]int32
-			ng := int8(1)
+			ng, side := int8(1), 0
 			switch p.Shape {
 			case "halves", "bridge":
 				frac := p.Fraction
@@ -48,13 +64,12 @@ func (t *topology) assign(s *sim, p *Partition) ([]string, []int) {
 				}
 				labels = []string{"left", "right"}
 				if pos >= frac {
-					g[0], sides[n.idx] = 1, 1
+					g[0], side = 1, 1
 				}
 				if p.Shape == "bridge" {
 					labels = append(labels, "bridge")
-					bridges := max(p.Bridges, 1)
-					if c.idx == 0 && k < bridges { // the first nodes of the first class bridge
-						g, ng, sides[n.idx] = [2]int32{0, 1}, 2, 2
+					if ci == 0 && k < max(p.Bridges, 1) { // the first nodes of the first class bridge
+						g, ng, side = [2]int32{0, 1}, 2, 2
 					}
 				}
 			case "islands", "ring":
@@ -67,17 +82,42 @@ func (t *topology) assign(s *sim, p *Partition) ([]string, []int) {
 					labels = append(labels, fmt.Sprintf("%s-%d", map[string]string{"islands": "island", "ring": "segment"}[p.Shape], i+1))
 				}
 				seg := int32(min(int(pos*float64(m)), m-1))
-				g[0], sides[n.idx] = seg, int(seg)
+				g[0], side = seg, int(seg)
 				if p.Shape == "ring" && m > 2 {
 					// group i joins segments i and i+1: a node of segment i
 					// is in groups i-1 and i.
 					g, ng = [2]int32{(seg + int32(m) - 1) % int32(m), seg}, 2
 				}
 			}
-			n.groups, n.ngroups = g, ng
+			sides, groups, ngroups = append(sides, side), append(groups, g), append(ngroups, ng)
 		}
 	}
-	return labels, sides
+	return labels, sides, groups, ngroups
+}
+
+// Reachable returns, for partition i of the (scaled) scenario, whether
+// each pair of nodes (by fleet index) can reach each other while it
+// lasts: the real-stack harness bans the pairs that cannot.
+func (sc Scenario) Reachable(i int) [][]bool {
+	counts := make([]int, len(sc.Classes))
+	for k, c := range sc.Classes {
+		counts[k] = c.Count
+	}
+	_, _, groups, ng := partitionGroups(counts, &sc.Partitions[i])
+	out := make([][]bool, len(groups))
+	for a := range groups {
+		out[a] = make([]bool, len(groups))
+		for b := range groups {
+			for x := range ng[a] {
+				for y := range ng[b] {
+					if groups[a][x] == groups[b][y] {
+						out[a][b] = true
+					}
+				}
+			}
+		}
+	}
+	return out
 }
 
 // layout applies a partition (nil: everyone reaches everyone), rebuilds
