@@ -65,9 +65,10 @@
 //     node: lost_events must be 0; fleets up to 64 nodes also verify
 //     every replica's chains and seals.
 //
-// After Duration the workload stops and no new fault starts (pending
-// restarts, returns online and heals still happen); the run goes on until
-// every available node holds every event, or Settle passes.
+// After Duration the workload stops, no new fault starts and every fault
+// is repaired (the network heals, offline devices come online, crashed
+// ones restart); the run goes on until every available node holds every
+// event, or Settle passes.
 //
 // # Scenario files
 //

@@ -84,7 +84,8 @@ func (s *sim) build() {
 		for k := range c.Count {
 			n := &node{idx: int32(len(s.nodes)), cls: c, up: true, online: c.Online == nil, rate: 1}
 			n.st = s.newStore()
-			n.emitter = float64(k) < math.Round(emitters*float64(c.Count))
+			// Emitters are spread evenly over the class (and so over the sides).
+			n.emitter = math.Floor(float64(k+1)*emitters+0.5) > math.Floor(float64(k)*emitters+0.5)
 			n.skew = int64(c.Skew.Sample(s.rng) * 1e9)
 			if !c.Drift.IsZero() {
 				n.rate = math.Max(0.5, 1+c.Drift.Sample(s.rng)*1e-6)
@@ -304,10 +305,17 @@ func (s *sim) partition(i int, heal bool) {
 	s.topo.layout(s, &s.sc.Partitions[i])
 }
 
-// startSettle ends the scenario's Duration: the workload stops and no new
-// fault starts; the run goes on until the fleet converges or Settle ends.
+// startSettle ends the scenario's Duration: the workload stops, no new
+// fault starts and every fault is repaired (the network heals, offline
+// devices come online, crashed ones restart on their data, wiped ones
+// empty); the run goes on until the fleet converges or Settle ends.
 func (s *sim) startSettle() {
 	s.settle = true
+	s.topo.layout(s, nil)
+	for _, n := range s.nodes {
+		s.restart(n)
+		s.setOnline(n, true)
+	}
 	s.m.startSettle(s)
 }
 

@@ -56,14 +56,14 @@ type Report struct {
 	BytesOverTime    []BytesSample `json:"bytes_over_time"`
 	// Latency of deliveries: from an event's ingest at its origin to its
 	// apply on another node.
-	LatencyP50Ms float64    `json:"latency_p50_ms"`
-	LatencyP90Ms float64    `json:"latency_p90_ms"`
-	LatencyP99Ms float64    `json:"latency_p99_ms"`
-	LatencyMaxMs float64    `json:"latency_max_ms"`
-	LatencyCDF   []CDFPoint `json:"latency_cdf"`
+	LatencyP50Ms float64      `json:"latency_p50_ms"`
+	LatencyP90Ms float64      `json:"latency_p90_ms"`
+	LatencyP99Ms float64      `json:"latency_p99_ms"`
+	LatencyMaxMs float64      `json:"latency_max_ms"`
+	LatencyCDF   []CDFPoint   `json:"latency_cdf"`
 	Sessions     SessionStats `json:"sessions"`
-	Network      NetStats   `json:"network"`
-	Invariants   Invariants `json:"invariants"`
+	Network      NetStats     `json:"network"`
+	Invariants   Invariants   `json:"invariants"`
 }
 
 // Sample is one point of completeness over time.
@@ -90,27 +90,27 @@ type CDFPoint struct {
 
 // SessionStats summarizes the sessions, by their initiators' outcomes.
 type SessionStats struct {
-	Started        uint64  `json:"started"`
-	Completed      uint64  `json:"completed"`
-	InSync         uint64  `json:"in_sync"`
-	Timeouts       uint64  `json:"timeouts"`
-	ProtocolErrors uint64  `json:"protocol_errors"`
-	RemoteErrors   uint64  `json:"remote_errors"`
-	Aborted        uint64  `json:"aborted"`
-	EventsMoved    uint64  `json:"events_moved"`
-	MeanMs         float64 `json:"mean_ms"`
-	MeanRoundTrips float64 `json:"mean_round_trips"`
+	Started        uint64  `json:"started"`          // sessions opened
+	Completed      uint64  `json:"completed"`        // ended without error
+	InSync         uint64  `json:"in_sync"`          // of which one HELLO round trip sufficed
+	Timeouts       uint64  `json:"timeouts"`         // no progress for idle_ticks
+	ProtocolErrors uint64  `json:"protocol_errors"`  // the peer's frames broke the protocol (frame-mode faults)
+	RemoteErrors   uint64  `json:"remote_errors"`    // the peer ended the session with ERROR
+	Aborted        uint64  `json:"aborted"`          // the link broke: crash, outage, partition
+	EventsMoved    uint64  `json:"events_moved"`     // events carried, both ways
+	MeanMs         float64 `json:"mean_ms"`          // mean duration
+	MeanRoundTrips float64 `json:"mean_round_trips"` // mean protocol round trips
 	durSum, rtSum  float64
 }
 
 // NetStats counts frames and what the network did to them.
 type NetStats struct {
-	Frames      uint64 `json:"frames"`
-	Lost        uint64 `json:"lost"`
-	Duplicated  uint64 `json:"duplicated"`
-	Reordered   uint64 `json:"reordered"`
-	Corrupted   uint64 `json:"corrupted"`
-	Retransmits uint64 `json:"retransmits"`
+	Frames      uint64 `json:"frames"`      // frames sent
+	Lost        uint64 `json:"lost"`        // dropped (frame mode)
+	Duplicated  uint64 `json:"duplicated"`  // delivered twice (frame mode)
+	Reordered   uint64 `json:"reordered"`   // overtaken by later frames (frame mode)
+	Corrupted   uint64 `json:"corrupted"`   // bytes flipped (frame mode)
+	Retransmits uint64 `json:"retransmits"` // TCP segments resent (stream mode)
 }
 
 func (s *sim) report() Report {
@@ -175,10 +175,10 @@ func (r *Report) Write(dir string) error {
 		return err
 	}
 	files := map[string][]byte{
-		"report.json":     b,
+		"report.json":      b,
 		"completeness.svg": r.CompletenessSVG(),
-		"latency_cdf.svg": r.LatencySVG(),
-		"bytes.svg":       r.BytesSVG(),
+		"latency_cdf.svg":  r.LatencySVG(),
+		"bytes.svg":        r.BytesSVG(),
 	}
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
@@ -219,7 +219,9 @@ func (r *Report) Summary() string {
 	return b.String()
 }
 
-func secs(v float64) time.Duration { return time.Duration(v * float64(time.Second)).Round(time.Millisecond) }
+func secs(v float64) time.Duration {
+	return time.Duration(v * float64(time.Second)).Round(time.Millisecond)
+}
 
 func ms(v float64) string {
 	if v >= 1000 {

@@ -22,7 +22,7 @@ type Scenario struct {
 	// Duration is the virtual time the scenario runs. Required.
 	Duration Duration `yaml:"duration"`
 	// Settle bounds the extra virtual time run after Duration, with the
-	// workload stopped and no new faults starting, for the fleet to
+	// workload stopped and every fault repaired, for the fleet to
 	// converge. Default 30m.
 	Settle Duration `yaml:"settle"`
 	// Sample is the interval of the time series in the report. Default
@@ -230,7 +230,7 @@ func (sc Scenario) withDefaults() Scenario {
 	for i := range sc.Classes {
 		c := &sc.Classes[i]
 		if c.Link.Latency.IsZero() {
-			c.Link.Latency = Const(0.010)
+			c.Link.Latency = Dist{Kind: "const", A: 0.010, unit: unitTime, parsed: true}
 		}
 		if c.Link.Mode == "" {
 			c.Link.Mode = "stream"

@@ -27,7 +27,7 @@ type chart struct {
 var palette = []string{"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"}
 
 const (
-	svgW, svgH            = 720, 420
+	svgW, svgH             = 720, 420
 	padL, padR, padT, padB = 70, 150, 40, 50
 )
 

@@ -112,9 +112,14 @@ func TestSimulatorAgreesWithRealStack(t *testing.T) {
 		if !r.Converged || r.LostEvents != 0 {
 			t.Fatalf("simulator: converged %v, lost %d", r.Converged, r.LostEvents)
 		}
-		// 50 virtual minutes in 10 s of wall time; the anti-entropy
+		// 50 virtual minutes in 10 s of wall time (40 s for 50 nodes, whose
+		// sessions need more than 100 ms on two cores); the anti-entropy
 		// interval scales with it.
-		scale := time.Duration(float64(10*time.Second) / sc.Duration.D().Seconds()) // per virtual second
+		wall := 10 * time.Second
+		if n > 8 {
+			wall = 40 * time.Second
+		}
+		scale := time.Duration(float64(wall) / sc.Duration.D().Seconds()) // per virtual second
 		cfg := testConfig(t, n)
 		cfg.SyncInterval = time.Duration(sc.Sync.Interval.D().Seconds() * float64(scale))
 		f := startFleet(t, cfg)
