@@ -6,7 +6,7 @@ RACE_PKGS := ./store/... ./api/... ./cas/... ./node/...
 FUZZTIME ?= 10s
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: help build run test bench fuzz lint tidy clean
+.PHONY: help build run test bench sim fuzz lint tidy clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -29,6 +29,10 @@ bench: ## every benchmark, each printing its baseline and ratio from the same ru
 	$(GO) test -run '^$$' -bench 'MeshLatency' -benchtime 400x ./node/
 	$(GO) test -run '^$$' -bench . ./gossip/syncproto/ ./cas/ ./event/ ./crdt/
 	$(GO) test -run '^$$' -bench 'DropTime' -benchtime 3x ./gossip/mesh/
+
+sim: build ## run every library scenario at full size (reports in sim-out/NAME), then the long simulation tests
+	@set -e; for s in $$(./$(BIN) sim list | awk 'NR>1 {print $$1}'); do ./$(BIN) sim run $$s --out sim-out/$$s; done
+	RUMOR_SIM_LONG=1 $(GO) test -count=1 -timeout 30m ./simulations/...
 
 fuzz: ## run every fuzz target for FUZZTIME each
 	@set -e; for pkg in $$($(GO) list ./...); do \

@@ -91,11 +91,10 @@ func (l *ledger) newOrigin(seed uint64, node int32, incarnation uint32) (*origin
 
 // batchSpec describes one ingest.
 type batchSpec struct {
-	n       int     // events
-	payload float64 // mean payload bytes
-	pdist   Dist
-	typ     string
-	blobs   *Blobs
+	n     int  // events
+	pdist Dist // payload bytes
+	typ   string
+	blobs *Blobs
 }
 
 // record appends a sealed batch to o's log at virtual time now (ns) with

@@ -438,7 +438,14 @@ func (sc Scenario) Scaled(n int) Scenario {
 	}
 	var acts []Action
 	for _, a := range sc.Actions {
-		if sc.validateAction(a) == nil {
+		nodes := a.Nodes
+		a.Nodes = nil
+		for _, k := range nodes {
+			if t := a; sc.validateAction(Action{At: t.At, Action: t.Action, Class: t.Class, Nodes: []int{k}}) == nil {
+				a.Nodes = append(a.Nodes, k)
+			}
+		}
+		if len(a.Nodes) > 0 {
 			acts = append(acts, a)
 		}
 	}

@@ -173,3 +173,27 @@ func TestLibrary(t *testing.T) {
 		})
 	}
 }
+
+// TestConvergenceBound checks the gossip bound: after the heal, the
+// partition-and-heal fleet converges within 1.5 × (log2 N + ln N)
+// anti-entropy rounds; at 1,000 nodes with RUMOR_SIM_LONG=1 (about two
+// minutes), else at 200.
+func TestConvergenceBound(t *testing.T) {
+	n := 200
+	if long() {
+		n = 1000
+	}
+	sc, err := Open("partition-and-heal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(sc, Options{Nodes: n, Seed: testSeed(t, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res.Report
+	if r.ConvergenceRounds < 0 || r.ConvergenceRounds > 1.5*r.GossipBoundRounds {
+		t.Fatalf("%d nodes converged in %.1f rounds, bound 1.5 × %.1f", n, r.ConvergenceRounds, r.GossipBoundRounds)
+	}
+	t.Logf("%d nodes: converged %.1f rounds after the heal; 1.5 × (log2 N + ln N) = %.1f", n, r.ConvergenceRounds, 1.5*r.GossipBoundRounds)
+}
