@@ -4,7 +4,6 @@ import (
 	"context"
 	crand "crypto/rand"
 	"encoding/binary"
-	"errors"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -148,5 +147,3 @@ func (r *Replicator) spawn(f func()) {
 
 // alive reports whether the replicator is still running.
 func (r *Replicator) alive() bool { return r.ctx != nil && r.ctx.Err() == nil }
-
-var errStopped = errors.New("gossip: replicator stopped")

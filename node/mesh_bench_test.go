@@ -125,19 +125,10 @@ func sampleEncoding(b *testing.B) []byte {
 
 // startBenchNode is startTestNode for benchmarks.
 func startBenchNode(b *testing.B, dir string, peers ...string) *testNode {
-	t := &testing.T{}
-	_ = t
-	if dir == "" {
-		dir = b.TempDir()
-	}
-	cfg := DefaultConfig()
-	cfg.DataDir, cfg.APIAddr = dir, "127.0.0.1:0"
-	cfg.Listen, cfg.Peers, cfg.MDNS = []string{"/ip4/127.0.0.1/tcp/0"}, peers, false
-	cfg.SyncInterval = 200 * time.Millisecond
-	cfg.Logger = logger()
-	return runNode(b, cfg)
+	return runNode(b, loopbackConfig(b, dir, peers))
 }
 
+// runNode starts a node on cfg and stops it when the test ends.
 func runNode(b testing.TB, cfg Config) *testNode {
 	n, err := New(cfg)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"testing"
 	"time"
@@ -33,6 +32,16 @@ func logger() *slog.Logger {
 // given static peers.
 func startTestNode(t *testing.T, dir string, mutate func(*Config), peers ...string) *testNode {
 	t.Helper()
+	cfg := loopbackConfig(t, dir, peers)
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	return runNode(t, cfg)
+}
+
+// loopbackConfig is a node on dir (a new temp dir if empty) listening on
+// loopback only, mDNS off, syncing every 200 ms.
+func loopbackConfig(t testing.TB, dir string, peers []string) Config {
 	if dir == "" {
 		dir = t.TempDir()
 	}
@@ -41,25 +50,7 @@ func startTestNode(t *testing.T, dir string, mutate func(*Config), peers ...stri
 	cfg.Listen, cfg.Peers, cfg.MDNS = []string{"/ip4/127.0.0.1/tcp/0"}, peers, false
 	cfg.SyncInterval = 200 * time.Millisecond
 	cfg.Logger = logger()
-	if mutate != nil {
-		mutate(&cfg)
-	}
-	n, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	tn := &testNode{Node: n, dir: dir, cancel: cancel, done: make(chan error, 1)}
-	ready := make(chan net.Addr, 1)
-	go func() { tn.done <- n.Run(ctx, func(a net.Addr) { ready <- a }) }()
-	select {
-	case a := <-ready:
-		tn.url = "http://" + a.String()
-	case err := <-tn.done:
-		t.Fatalf("node did not start: %v", err)
-	}
-	t.Cleanup(tn.stop)
-	return tn
+	return cfg
 }
 
 func (tn *testNode) stop() {

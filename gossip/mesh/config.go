@@ -182,29 +182,29 @@ func (c *Config) Validate() error {
 
 func (c *Config) validate() error {
 	if c.Key == nil {
-		return errors.New("Key is required")
+		return errors.New("key is required")
 	}
 	if c.Key.Type() != cryptopb.KeyType_Ed25519 {
-		return fmt.Errorf("Key is %v, want Ed25519", c.Key.Type())
+		return fmt.Errorf("key is %v, want Ed25519", c.Key.Type())
 	}
 	for i, s := range c.Listen {
 		if _, err := multiaddr.NewMultiaddr(s); err != nil {
-			return fmt.Errorf("Listen[%d] %q: %w", i, s, err)
+			return fmt.Errorf("listen[%d] %q: %w", i, s, err)
 		}
 	}
 	for i, s := range c.Peers {
 		if _, err := peer.AddrInfoFromString(s); err != nil {
-			return fmt.Errorf("Peers[%d] %q (want a multiaddr ending in /p2p/<id>): %w", i, s, err)
+			return fmt.Errorf("peers[%d] %q (want a multiaddr ending in /p2p/<id>): %w", i, s, err)
 		}
 	}
 	if !validToken(c.Mesh, "_-") {
-		return fmt.Errorf("Mesh %q: want 1-32 letters, digits, '_' or '-'", c.Mesh)
+		return fmt.Errorf("mesh %q: want 1-32 letters, digits, '_' or '-'", c.Mesh)
 	}
 	if c.Secret != nil && len(c.Secret) != SecretSize {
-		return fmt.Errorf("Secret is %d bytes, want %d", len(c.Secret), SecretSize)
+		return fmt.Errorf("secret is %d bytes, want %d", len(c.Secret), SecretSize)
 	}
 	if !validToken(c.Role, "-") {
-		return fmt.Errorf("Role %q: want 1-32 letters, digits or '-'", c.Role)
+		return fmt.Errorf("role %q: want 1-32 letters, digits or '-'", c.Role)
 	}
 	return c.validateTimings()
 }
