@@ -179,3 +179,18 @@ func TestHealthReportsCompleteness(t *testing.T) {
 		t.Fatalf("health: %s", body)
 	}
 }
+
+// TestWebSocketMeshConverges runs a private mesh whose nodes listen only on
+// libp2p's WebSocket transport, as devices behind HTTP proxies would.
+func TestWebSocketMeshConverges(t *testing.T) {
+	secret := writeSecret(t)
+	ws := func(c *Config) { c.Listen, c.SecretFile = []string{"/ip4/127.0.0.1/tcp/0/ws"}, secret }
+	a := startTestNode(t, "", ws)
+	b := startTestNode(t, "", ws, a.addr(t))
+	if !strings.Contains(a.addr(t), "/ws/") {
+		t.Fatalf("a listens on %s", a.addr(t))
+	}
+	a.emit(t, 12, "ws")
+	b.emit(t, 3, "ws")
+	waitFor(t, 15*time.Second, "convergence over WebSocket", func() bool { return converged([]*testNode{a, b}, 15) })
+}

@@ -10,11 +10,13 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
+	"github.com/libp2p/go-libp2p/p2p/transport/websocket"
 )
 
 // newHost builds the libp2p host: the configured identity and listen
-// addresses, TCP only (QUIC and the other UDP transports cannot use a
-// private-network PSK), Noise, yamux, the PSK when a secret is set, a
+// addresses, TCP and WebSocket over TCP (for devices behind HTTP proxies:
+// `--listen /ip4/…/tcp/…/ws`; QUIC and the other UDP transports cannot use
+// a private-network PSK), Noise, yamux, the PSK when a secret is set, a
 // resource manager with libp2p's auto-scaled default limits, and g as the
 // connection gater. Relaying is off: mesh peers connect directly.
 //
@@ -38,6 +40,7 @@ func newHost(cfg *Config, g *gater) (host.Host, error) {
 		libp2p.Identity(cfg.Key),
 		libp2p.ListenAddrStrings(cfg.Listen...),
 		libp2p.Transport(tcp.NewTCPTransport, tcp.DisableReuseport()),
+		libp2p.Transport(websocket.New),
 		libp2p.Security(noise.ID, noise.New),
 		libp2p.Muxer(yamux.ID, yamux.DefaultTransport),
 		libp2p.ResourceManager(rm),
