@@ -64,7 +64,7 @@ Every option can be given three ways; the first found wins:
 	f.StringVar(&cfg.APIAddr, "api", cfg.APIAddr, "HTTP API listen address")
 	f.Int64Var(&cfg.MaxBody, "max-body", cfg.MaxBody, "largest request body in bytes (blobs excepted)")
 	f.Int64Var(&cfg.MaxBlob, "max-blob", cfg.MaxBlob, "largest blob upload in bytes")
-	f.StringVar(&cfg.Role, "role", cfg.Role, "node role: device or sink")
+	f.StringVar(&cfg.Role, "role", cfg.Role, "node role: device or sink (advertised in membership; archiving to object storage is not implemented yet)")
 	f.StringArrayVar(&cfg.Listen, "listen", cfg.Listen, "libp2p listen multiaddr (repeatable)")
 	f.StringArrayVar(&cfg.Peers, "peer", nil, "static peer multiaddr ending in /p2p/<id> (repeatable) (default none)")
 	f.StringVar(&cfg.Mesh, "mesh", cfg.Mesh, "mesh name; nodes of different meshes never exchange data")
