@@ -77,10 +77,11 @@ func (t *tracker) report(held *crdt.Context, self string) Health {
 	for o := range t.known {
 		origins[o] = true
 	}
+	counts := countOrigins(held)
 	var h Health
 	var present, known uint64
 	for o := range origins {
-		d := t.device(o, held, now)
+		d := t.device(o, counts[o], held, now)
 		if o == self {
 			d.LastSeen = now.UTC().Format(time.RFC3339)
 		}
@@ -97,8 +98,7 @@ func (t *tracker) report(held *crdt.Context, self string) Health {
 }
 
 // device computes one origin's entry; t.mu is held.
-func (t *tracker) device(o string, held *crdt.Context, now time.Time) DeviceHealth {
-	n := countOrigin(held, o)
+func (t *tracker) device(o string, n uint64, held *crdt.Context, now time.Time) DeviceHealth {
 	k := max(t.known[o], held.Highest(o))
 	d := DeviceHealth{DeviceID: o, Events: n, KnownMaxSeq: k, Completeness: 1}
 	if k > 0 {
@@ -118,13 +118,11 @@ func (t *tracker) device(o string, held *crdt.Context, now time.Time) DeviceHeal
 	return d
 }
 
-// countOrigin is the number of dots of origin held.
-func countOrigin(c *crdt.Context, origin string) uint64 {
-	var n uint64
+// countOrigins is the number of dots held per origin, in one pass.
+func countOrigins(c *crdt.Context) map[string]uint64 {
+	n := map[string]uint64{}
 	for _, r := range c.Ranges() {
-		if r.Origin == origin {
-			n += r.To - r.From + 1
-		}
+		n[r.Origin] += r.To - r.From + 1
 	}
 	return n
 }

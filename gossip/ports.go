@@ -6,6 +6,7 @@ import (
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/rumor-sync/rumor/crdt"
 	"github.com/rumor-sync/rumor/event"
 	"github.com/rumor-sync/rumor/gossip/syncproto"
 )
@@ -16,6 +17,8 @@ type Store interface {
 	syncproto.Replica
 	// Origin is this node's device id.
 	Origin() string
+	// Holds reports whether the event at d is held.
+	Holds(d crdt.Dot) bool
 	// Seal returns the newest seal held for origin.
 	Seal(origin string) (event.Seal, error)
 	// Apply durably stores verified events from peers with their seals,

@@ -142,11 +142,12 @@ func (r *Replicator) receiveLoop(sub *pubsub.Subscription) {
 
 func (r *Replicator) onAnnounce(from peer.ID, a *Announce, size int) {
 	r.health.learn(a.Seal.Origin, a.Seal.Seq)
-	ctx := r.cfg.Store.Context()
-	if ctx.Contains(crdt.Dot{Origin: a.Seal.Origin, Seq: a.Seal.Seq}) && ctx.Max(a.Seal.Origin) >= a.Seal.Seq {
-		return
+	// Holds is a lookup in the committed context; a copy of the whole
+	// context per announcement would cost O(origins) on every push.
+	if r.cfg.Store.Holds(crdt.Dot{Origin: a.Seal.Origin, Seq: a.Seal.Seq}) {
+		return // the head is here; any older gap is anti-entropy's business
 	}
-	if len(a.Events) > 0 && (a.Events[0].Seq == 1 || ctx.Contains(crdt.Dot{Origin: a.Seal.Origin, Seq: a.Events[0].Seq - 1})) {
+	if len(a.Events) > 0 && (a.Events[0].Seq == 1 || r.cfg.Store.Holds(crdt.Dot{Origin: a.Seal.Origin, Seq: a.Events[0].Seq - 1})) {
 		added, err := r.cfg.Store.Apply(r.ctx, a.Events, []event.Seal{a.Seal})
 		if err == nil {
 			if len(added) > 0 {

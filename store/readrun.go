@@ -31,7 +31,7 @@ func (s *Store) ReadRun(origin string, from, to uint64, maxBytes int) ([]*event.
 		if e.Seq != next || e.Seq > sealSeq {
 			return errFull
 		}
-		n := encodedLen(e)
+		n := e.EncodedLen()
 		if len(out) > 0 && size+n > maxBytes {
 			return errFull
 		}
@@ -51,9 +51,6 @@ func (s *Store) ReadRun(origin string, from, to uint64, maxBytes int) ([]*event.
 	}
 	return out, nil, nil
 }
-
-// encodedLen is the length of e's canonical encoding.
-func encodedLen(e *event.Event) int { return e.EncodedLen() }
 
 // Holds reports whether the committed context holds d.
 func (s *Store) Holds(d crdt.Dot) bool {
