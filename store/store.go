@@ -124,7 +124,7 @@ func (s *Store) load() error {
 	if err := s.origins.load(s.db); err != nil {
 		return err
 	}
-	segs, err := openSegments(filepath.Join(s.cfg.Dir, "log"))
+	segs, err := openSegments(filepath.Join(s.cfg.Dir, "log"), s.cfg.SegmentBytes)
 	if err != nil {
 		return err
 	}
