@@ -9,6 +9,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/ipfs/go-cid"
+
+	"github.com/rumor-sync/rumor/internal/jsonscan"
 )
 
 // Limits on event fields, enforced by every decoder and by ParseInput.
@@ -128,7 +130,7 @@ func checkObject(p []byte) error {
 	if len(p) > MaxPayloadLen {
 		return fmt.Errorf("%w: payload larger than %d bytes", ErrInvalid, MaxPayloadLen)
 	}
-	if len(p) == 0 || p[0] != '{' || !json.Valid(p) {
+	if len(p) == 0 || p[0] != '{' || !jsonscan.Valid(p) {
 		return fmt.Errorf("%w: payload is not a JSON object", ErrInvalid)
 	}
 	return nil

@@ -17,6 +17,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/rumor-sync/rumor/event"
+	"github.com/rumor-sync/rumor/internal/jsonscan"
 	"github.com/rumor-sync/rumor/store"
 )
 
@@ -228,7 +229,7 @@ func mqttInput(typ string, body []byte) (event.Input, string, error) {
 		return event.Input{}, RejectTopic, errors.New("event type in the topic is not UTF-8")
 	}
 	body = bytes.TrimSpace(body)
-	if !json.Valid(body) {
+	if !jsonscan.Valid(body) {
 		return event.Input{}, RejectMalformed, errors.New("message is not JSON: publish one JSON object, the event's payload")
 	}
 	if body[0] != '{' {
