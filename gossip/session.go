@@ -99,8 +99,8 @@ func (r *Replicator) drive(ctx context.Context, s network.Stream, initiator bool
 	if initiator {
 		rec.Direction = "out"
 	}
-	sess := syncproto.NewSession(r.cfg.Session, r.cfg.Store, initiator)
-	d := &driver{r: r, s: s, sess: sess, peer: p, w: bufio.NewWriterSize(s, 64<<10), ctx: ctx}
+	sess := syncproto.NewSession(r.sessionConfig(), r.cfg.Store, initiator)
+	d := &driver{r: r, s: s, sess: sess, peer: p, w: bufio.NewWriterSize(r.throttle(ctx, s), 64<<10), ctx: ctx}
 	frames := make(chan frameIn, 8)
 	go d.readLoop(frames)
 	ticker := time.NewTicker(r.cfg.Tick)
