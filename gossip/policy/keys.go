@@ -61,6 +61,30 @@ func (s Settings) MarshalJSON() ([]byte, error) {
 	})
 }
 
+// Value returns the setting key of s as its JSON value (a duration as its
+// string), or nil for an unknown key.
+func (s Settings) Value(key string) any {
+	switch key {
+	case KeyPush:
+		return s.Push
+	case KeySyncInterval:
+		return s.SyncInterval.String()
+	case KeySyncFanout:
+		return s.SyncFanout
+	case KeyBlobPolicy:
+		return string(s.BlobPolicy)
+	case KeySyncBatchBytes:
+		return s.SyncBatchBytes
+	case KeySyncRunBytes:
+		return s.SyncRunBytes
+	case KeyPushInlineBytes:
+		return s.PushInlineBytes
+	case KeyPeerBandwidth:
+		return s.PeerBandwidth
+	}
+	return nil
+}
+
 // equalKey reports whether a and b agree on the setting key.
 func equalKey(a, b Settings, key string) bool {
 	switch key {

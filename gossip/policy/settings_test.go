@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -131,5 +132,25 @@ func TestFlagNames(t *testing.T) {
 	}
 	if _, ok := KeyOfFlag("data"); ok {
 		t.Error("data is not a setting")
+	}
+}
+
+func TestValueMatchesJSON(t *testing.T) {
+	s := Defaults()
+	s.SyncInterval, s.BlobPolicy = 90*time.Second, SinksOnly
+	b, _ := json.Marshal(s)
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range Keys() {
+		want, _ := json.Marshal(m[k])
+		got, _ := json.Marshal(s.Value(k))
+		if string(got) != string(want) {
+			t.Errorf("Value(%s) = %s, JSON has %s", k, got, want)
+		}
+	}
+	if s.Value("nope") != nil {
+		t.Error("unknown key has a value")
 	}
 }
