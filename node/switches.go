@@ -23,9 +23,9 @@ const (
 	TriggerAPI    = "api"    // POST /v1/config/reload
 )
 
-// switchLimits are the fixed sync protocol parameters the switches are
+// SwitchLimits are the fixed sync protocol parameters the switches are
 // validated against: the replicator's, with the node's window.
-func switchLimits() policy.Limits {
+func SwitchLimits() policy.Limits {
 	g := gossip.DefaultConfig()
 	return policy.Limits{Window: syncWindow, MaxPendingBytes: g.Session.MaxPendingBytes,
 		FrameTimeout: time.Duration(g.Session.IdleTicks) * g.Tick}
@@ -63,7 +63,7 @@ func newSwitches(cfg *Config) (*switches, error) {
 		}
 		r = &policy.Resolved{Settings: s, Sources: src}
 	}
-	h, err := policy.NewHolder(switchLimits(), *r, cfg.Clock)
+	h, err := policy.NewHolder(SwitchLimits(), *r, cfg.Clock)
 	if err != nil {
 		return nil, fmt.Errorf("node: sync switches: %w", err)
 	}

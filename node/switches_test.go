@@ -229,7 +229,7 @@ func FuzzPutConfig(f *testing.F) {
 		after := n.Switches().Load()
 		switch {
 		case code == http.StatusOK:
-			if err := after.Settings.Validate(switchLimits()); err != nil || out.Version != after.Version {
+			if err := after.Settings.Validate(SwitchLimits()); err != nil || out.Version != after.Version {
 				t.Fatalf("200 %s but the settings are %+v (%v)", raw, after.Settings, err)
 			}
 		case code >= 400 && code < 500:
