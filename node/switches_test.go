@@ -246,4 +246,3 @@ func FuzzPutConfig(f *testing.F) {
 		}
 	})
 }
-

@@ -48,7 +48,7 @@ func TestValidate(t *testing.T) {
 		{"bandwidth below minimum", func(s *Settings) { s.PeerBandwidth = 1000 }, KeyPeerBandwidth, "outside [4096"},
 		{"bandwidth too low for the batch", func(s *Settings) { s.PeerBandwidth = 64 << 10 }, KeyPeerBandwidth, "lower sync_batch_bytes"},
 		{"bandwidth enough for the batch", func(s *Settings) { s.PeerBandwidth = 256 << 10 }, "", ""},
-		{"small batch, small budget", func(s *Settings) { s.PeerBandwidth, s.SyncBatchBytes = 4 << 10, 8 << 10 }, "", ""},
+		{"small batch, small budget", func(s *Settings) { s.PeerBandwidth, s.SyncBatchBytes = 4<<10, 8<<10 }, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
