@@ -293,3 +293,47 @@ func TestBandwidthBudget(t *testing.T) {
 		t.Fatal("rumor_throttled_bytes_total does not count the throttled bytes")
 	}
 }
+
+// catchUpFrom starts a fresh node peered with a only, waits until it holds
+// all total events and a's sessions with it sent them, and returns those
+// sessions' round trips and bytes; then stops the node.
+func catchUpFrom(t *testing.T, a *testNode, total uint64) (roundTrips int, bytesOut uint64) {
+	t.Helper()
+	b := startTestNode(t, "", slowSync, a.addr(t))
+	defer b.stop()
+	waitFor(t, 30*time.Second, "the new node to catch up", func() bool { return converged([]*testNode{a, b}, total) })
+	waitFor(t, 10*time.Second, "a's sessions with it to finish", func() bool {
+		var events uint64
+		roundTrips, bytesOut = 0, 0
+		for _, s := range a.Replicator().Sessions() {
+			if s.Peer == b.ID() {
+				events += s.EventsOut
+				roundTrips += s.Result.RoundTrips
+				bytesOut += s.BytesOut
+			}
+		}
+		return events == total
+	})
+	return roundTrips, bytesOut
+}
+
+// TestBatchSizeSwitch: smaller batches and runs, switched on at run time,
+// make the next catch-up send more frames (round trips for a full window)
+// and more seals (bytes) for the same events.
+func TestBatchSizeSwitch(t *testing.T) {
+	a := startTestNode(t, "", func(c *Config) {
+		s := policy.Defaults()
+		s.Push, s.SyncInterval = false, 100*time.Millisecond
+		c.Switches = &policy.Resolved{Settings: s}
+	})
+	for range 100 { // 100 sealed batches of 15 events
+		a.emit(t, 15, "batch")
+	}
+	bigTrips, bigBytes := catchUpFrom(t, a, 1500)
+	putConfig(t, a, `{"sync_batch_bytes": 1024, "sync_run_bytes": 1024}`)
+	smallTrips, smallBytes := catchUpFrom(t, a, 1500)
+	t.Logf("1 MiB batches: %d round trips, %d bytes; 1 KiB batches: %d round trips, %d bytes", bigTrips, bigBytes, smallTrips, smallBytes)
+	if smallTrips < bigTrips+5 || smallBytes <= bigBytes {
+		t.Fatalf("1 KiB batches and runs took %d round trips and %d bytes, 1 MiB ones %d and %d", smallTrips, smallBytes, bigTrips, bigBytes)
+	}
+}
