@@ -108,13 +108,16 @@ func (r *Replicator) drive(ctx context.Context, s network.Stream, initiator bool
 	rd := sess.Start()
 	for {
 		if res, done := d.handle(rd); done {
+			// Record first (fork evidence, strikes), so that a peer that sees
+			// the stream end can already see what it led to.
+			rec = r.finish(rec, res)
 			if res.Err != nil {
 				s.Reset()
 			} else {
 				_ = s.SetReadDeadline(time.Now().Add(5 * time.Second))
 				s.Close()
 			}
-			return r.finish(rec, res)
+			return rec
 		}
 		select {
 		case f := <-frames:
