@@ -84,6 +84,9 @@ type Config struct {
 	// Ready, if set, answers GET /readyz: nil when the node can do its
 	// work, else why not (503). Unset, a serving node is ready.
 	Ready func() error
+	// Switches, if set, serves the live sync settings: GET and PUT
+	// /v1/config, POST /v1/config/reload, and the status's config object.
+	Switches Switches
 }
 
 // Server serves the API.
@@ -119,6 +122,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /v1/health", s.health)
 	s.mux.HandleFunc("GET /v1/trace", s.trace)
 	s.mux.HandleFunc("GET /readyz", s.ready)
+	s.configRoutes()
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

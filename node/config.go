@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rumor-sync/rumor/event"
+	"github.com/rumor-sync/rumor/gossip/policy"
 	"github.com/rumor-sync/rumor/internal/clock"
 )
 
@@ -51,8 +52,18 @@ type Config struct {
 	MDNS bool
 	// Offline runs without any networking (no libp2p host): a lone device.
 	Offline bool
-	// SyncInterval is the mean time between anti-entropy sessions. Default 1 s.
+	// SyncInterval is the mean time between anti-entropy sessions. Default
+	// 1 s. Ignored when Switches is set.
 	SyncInterval time.Duration
+	// Switches, if set, are the initial sync switches and where each came
+	// from (cmd/rumor resolves them from its flags, environment and config
+	// file). Nil means the defaults, with SyncInterval as the interval.
+	// They can change while the node runs: see Node.Switches.
+	Switches *policy.Resolved
+	// Reload, if set, re-reads the configuration for SIGHUP and POST
+	// /v1/config/reload and returns the switches it resolves to; see
+	// Node.Reload.
+	Reload func() (policy.Reloaded, error)
 	// MQTTAddr, if set, is the listen address of the embedded MQTT broker:
 	// messages published to rumor/events/<type> become events (see
 	// MQTTTopic). Its packets are limited to MaxBody bytes. Default "" (off).

@@ -38,8 +38,8 @@ func (n *Node) startNetwork(ctx context.Context) error {
 	}
 	gcfg := gossip.DefaultConfig()
 	gcfg.Mesh, gcfg.Store, gcfg.Blobs = m, n.store, n.blobs
-	gcfg.Interval, gcfg.Clock, gcfg.Logger = n.cfg.SyncInterval, n.cfg.Clock, n.log
-	gcfg.Session.Window = 12 // 12 × (4 MiB run + 1 MiB batch) fits the 64 MiB pending bound
+	gcfg.Clock, gcfg.Logger = n.cfg.Clock, n.log
+	gcfg.Policy, gcfg.Sink, gcfg.Session.Window = n.sw.holder, n.cfg.Role == RoleSink, syncWindow
 	gcfg.Observer = observers{seriesObserver{n.series}, n.metrics}
 	r, err := gossip.New(gcfg)
 	if err != nil {

@@ -42,6 +42,7 @@ type Node struct {
 	mqtt  *broker // nil unless cfg.MQTTAddr is set and Run started it
 
 	series *series.Sampler // activity for the dashboard's charts
+	sw     *switches       // the live sync switches
 
 	metrics *metrics.Metrics // Prometheus metrics, served on GET /metrics
 	closing atomic.Bool      // set once shutdown begins: not ready
@@ -72,6 +73,12 @@ func New(cfg Config) (*Node, error) {
 	if n.metrics, err = n.newMetrics(); err != nil {
 		return nil, err
 	}
+	if n.sw, err = newSwitches(&cfg); err != nil {
+		return nil, err
+	}
+	if err := n.watchSwitches(); err != nil {
+		return nil, err
+	}
 	scfg := store.DefaultConfig()
 	scfg.Dir, scfg.Origin, scfg.Signer = cfg.DataDir, id.ID.String(), id.Key
 	scfg.Clock, scfg.Logger = cfg.Clock, n.log
@@ -93,7 +100,7 @@ func New(cfg Config) (*Node, error) {
 	n.api, err = api.New(api.Config{
 		Events: observedStore{n.store, n.metrics, cfg.Clock}, Blobs: n.blobs, Info: n.info, Health: n.health, Fetch: n.fetchBlob,
 		MaxBody: cfg.MaxBody, MaxBlob: cfg.MaxBlob, Logger: n.log,
-		Trace: n.trace, Ready: n.ready,
+		Trace: n.trace, Ready: n.ready, Switches: switchesAPI{n},
 	})
 	if err != nil {
 		n.store.Close()
