@@ -25,6 +25,11 @@ type EventStore interface {
 	GetByID(id uuid.UUID) (*event.Event, error)
 	// Scan calls fn for each matching event in (device, seq) order.
 	Scan(q store.Query, fn func(*event.Event) error) error
+	// ScanTime passes one page of the time-ordered view (HLC, device,
+	// seq): first its positions to page, then each event to fn.
+	ScanTime(q store.TimeQuery, page func([]store.TimePos) error, fn func(*event.Event) error) error
+	// HLC returns the node's hybrid logical clock reading.
+	HLC() event.HLC
 	// Summary returns counts, version vector and digest without scanning.
 	Summary() store.Summary
 	// Aggregates returns the aggregates of one window kind in [from, to).

@@ -58,7 +58,12 @@ func (h HLC) Bytes() [8]byte {
 // String returns the text form "<ms>.<counter>", the counter as four
 // digits (1764081234567.0003), so that stamps of the same era sort as text.
 func (h HLC) String() string {
-	return strconv.FormatInt(h.MS, 10) + "." + fmt.Sprintf("%04d", h.Counter)
+	b := strconv.AppendInt(make([]byte, 0, 24), h.MS, 10)
+	b = append(b, '.')
+	for d := uint16(1000); d > 1 && h.Counter < d; d /= 10 {
+		b = append(b, '0')
+	}
+	return string(strconv.AppendUint(b, uint64(h.Counter), 10))
 }
 
 // MarshalText implements encoding.TextMarshaler with String's form.

@@ -39,11 +39,15 @@ func (p TimePos) Compare(q TimePos) int {
 	return cmp.Compare(p.Seq, q.Seq)
 }
 
-// TimeQuery selects one page of the time-ordered view.
+// TimeQuery selects one page of the time-ordered view. Device and Type
+// filter the view without an index of their own: the page walks the view
+// until it has Limit matching events, reading each event to check Type.
 type TimeQuery struct {
-	Since event.HLC // only events whose HLC is at or after Since
-	After *TimePos  // if set, only events after this position (a cursor)
-	Limit int       // at most this many events; at least 1
+	Since  event.HLC // only events whose HLC is at or after Since
+	After  *TimePos  // if set, only events after this position (a cursor)
+	Device string    // if set, only this origin's events
+	Type   string    // if set, only events of this type
+	Limit  int       // at most this many events; at least 1
 }
 
 // ScanTime reads one page of the time-ordered view: it first calls page
@@ -60,14 +64,14 @@ func (s *Store) ScanTime(q TimeQuery, page func([]TimePos) error, fn func(*event
 	}
 	s.waitIndexed()
 	return s.db.View(func(txn *badger.Txn) error {
-		pos, err := s.timePage(txn, q)
+		runs := runCache{}
+		pos, err := s.timePage(txn, q, runs)
 		if err != nil {
 			return err
 		}
 		if err := page(pos); err != nil {
 			return err
 		}
-		runs := runCache{}
 		for _, p := range pos {
 			e, err := runs.read(s, txn, crdt.Dot{Origin: p.Device, Seq: p.Seq})
 			if err != nil {
@@ -83,7 +87,7 @@ func (s *Store) ScanTime(q TimeQuery, page func([]TimePos) error, fn func(*event
 
 // timePage walks the event_id index from q's start and returns the
 // positions of the page, each group of equal HLCs sorted by (device, seq).
-func (s *Store) timePage(txn *badger.Txn, q TimeQuery) ([]TimePos, error) {
+func (s *Store) timePage(txn *badger.Txn, q TimeQuery, runs runCache) ([]TimePos, error) {
 	start := q.Since
 	if q.After != nil && q.After.HLC.Compare(start) > 0 {
 		start = q.After.HLC
@@ -93,6 +97,7 @@ func (s *Store) timePage(txn *badger.Txn, q TimeQuery) ([]TimePos, error) {
 	hb := start.Bytes()
 	out := make([]TimePos, 0, min(q.Limit, 4096))
 	var group []TimePos
+	var err error
 	var groupKey [8]byte
 	for it.Seek(append([]byte{prefixID}, hb[:]...)); it.Valid() && len(out) < q.Limit; it.Next() {
 		k := it.Item().Key()
@@ -100,7 +105,9 @@ func (s *Store) timePage(txn *badger.Txn, q TimeQuery) ([]TimePos, error) {
 			return nil, errCorruptIDKey(k)
 		}
 		if len(group) > 0 && !bytes.Equal(k[1:9], groupKey[:]) {
-			out = appendGroup(out, group, q)
+			if out, err = s.appendGroup(txn, runs, out, group, q); err != nil {
+				return nil, err
+			}
 			group = group[:0]
 			if len(out) >= q.Limit {
 				break
@@ -110,10 +117,13 @@ func (s *Store) timePage(txn *badger.Txn, q TimeQuery) ([]TimePos, error) {
 		if err != nil {
 			return nil, err
 		}
+		if q.Device != "" && p.Device != q.Device {
+			continue
+		}
 		copy(groupKey[:], k[1:9])
 		group = append(group, p)
 	}
-	return appendGroup(out, group, q), nil
+	return s.appendGroup(txn, runs, out, group, q)
 }
 
 // indexPos decodes one event_id index entry into a position.
@@ -137,8 +147,8 @@ func (s *Store) indexPos(item *badger.Item) (TimePos, error) {
 }
 
 // appendGroup sorts a group of equal HLCs by (device, seq) and appends
-// those after q.After to out, up to q.Limit in all.
-func appendGroup(out, group []TimePos, q TimeQuery) []TimePos {
+// those after q.After and of q.Type to out, up to q.Limit in all.
+func (s *Store) appendGroup(txn *badger.Txn, runs runCache, out, group []TimePos, q TimeQuery) ([]TimePos, error) {
 	slices.SortFunc(group, TimePos.Compare)
 	for _, p := range group {
 		if len(out) >= q.Limit {
@@ -147,9 +157,18 @@ func appendGroup(out, group []TimePos, q TimeQuery) []TimePos {
 		if q.After != nil && p.Compare(*q.After) <= 0 {
 			continue
 		}
+		if q.Type != "" {
+			e, err := runs.read(s, txn, crdt.Dot{Origin: p.Device, Seq: p.Seq})
+			if err != nil {
+				return nil, err
+			}
+			if e.Type != q.Type {
+				continue
+			}
+		}
 		out = append(out, p)
 	}
-	return out
+	return out, nil
 }
 
 // runCache remembers the last index run read per origin: consecutive

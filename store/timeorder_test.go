@@ -58,7 +58,8 @@ func drawFleet(t *rapid.T, keys []testKey, t0 int64) []*fleetOrigin {
 		var run sealedRun
 		for i := range rapid.IntRange(1, 4).Draw(t, "events") {
 			e := &event.Event{
-				ID: o.ids.Next(local), Device: o.key.origin, Seq: o.next, TS: local, Type: "t", Schema: 1,
+				ID: o.ids.Next(local), Device: o.key.origin, Seq: o.next, TS: local, Schema: 1,
+				Type:    rapid.SampledFrom([]string{"a", "b"}).Draw(t, "type"),
 				Payload: json.RawMessage(fmt.Sprintf(`{"op":%d,"i":%d}`, op, i)), Prev: o.head,
 			}
 			o.next, o.head = o.next+1, e.Hash()
@@ -124,14 +125,17 @@ func timeView(t *rapid.T, s *Store, q TimeQuery) []TimePos {
 	return got
 }
 
-// expectedView is the model: all positions sorted, those at or after since
-// and after after, the first limit.
-func expectedView(all []TimePos, q TimeQuery) []TimePos {
+// expectedView is the model: all positions sorted, those at or after since,
+// after after, of the device and type asked for, the first limit.
+func expectedView(all []TimePos, types map[TimePos]string, q TimeQuery) []TimePos {
 	var out []TimePos
 	for _, p := range all {
-		if p.HLC.Compare(q.Since) >= 0 && (q.After == nil || p.Compare(*q.After) > 0) && len(out) < q.Limit {
-			out = append(out, p)
+		switch {
+		case p.HLC.Compare(q.Since) < 0, q.After != nil && p.Compare(*q.After) <= 0,
+			q.Device != "" && p.Device != q.Device, q.Type != "" && types[p] != q.Type, len(out) >= q.Limit:
+			continue
 		}
+		out = append(out, p)
 	}
 	return out
 }
@@ -164,11 +168,13 @@ func TestTimeOrderConverges(t *testing.T) {
 		fleet := drawFleet(t, keys, t0)
 		var runs []sealedRun
 		var all []TimePos
+		types := map[TimePos]string{}
 		for _, o := range fleet {
 			runs = append(runs, o.runs...)
 			for _, r := range o.runs {
 				for _, e := range r.events {
 					all = append(all, PosOf(e))
+					types[PosOf(e)] = e.Type
 				}
 			}
 		}
@@ -206,10 +212,14 @@ func TestTimeOrderConverges(t *testing.T) {
 			}
 			q.After = &p
 		}
-		want := expectedView(all, q)
+		if rapid.Bool().Draw(t, "hasDevice") {
+			q.Device = keys[rapid.IntRange(0, len(keys)-1).Draw(t, "device")].origin
+		}
+		q.Type = rapid.SampledFrom([]string{"", "a", "b"}).Draw(t, "type")
+		want := expectedView(all, types, q)
 		for _, s := range replicas {
 			if got := timeView(t, s, q); !slices.Equal(got, want) {
-				t.Fatalf("query since %v after %v limit %d:\n%v\nwant\n%v", q.Since, q.After, q.Limit, got, want)
+				t.Fatalf("query %+v:\n%v\nwant\n%v", q, got, want)
 			}
 		}
 		// Paging from the start with random page sizes on one replica and
