@@ -74,7 +74,7 @@ func New(cfg Config) (*Node, error) {
 	}
 	scfg := store.DefaultConfig()
 	scfg.Dir, scfg.Origin, scfg.Signer = cfg.DataDir, id.ID.String(), id.Key
-	scfg.Clock, scfg.Logger = cfg.Clock, n.log
+	scfg.Clock, scfg.Logger, scfg.MaxClockSkew = cfg.Clock, n.log, cfg.MaxClockSkew
 	scfg.OnCommit = n.committed
 	if n.store, err = store.Open(scfg); err != nil {
 		return nil, err
