@@ -54,6 +54,9 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	if !s.checkPayloads(w, inputs) {
+		return
+	}
 	acks, err := s.cfg.Events.Ingest(r.Context(), inputs)
 	if err != nil {
 		s.storeError(w, r, err)

@@ -58,6 +58,10 @@ type Config struct {
 	// messages published to rumor/events/<type> become events (see
 	// MQTTTopic). Its packets are limited to MaxBody bytes. Default "" (off).
 	MQTTAddr string
+	// SchemasFile, if set, is a schema registry file (see package schema):
+	// payloads of the (type, version) pairs it names must match its JSON
+	// Schemas at ingest and on receipt from peers. Default "" (none).
+	SchemasFile string
 	// MaxClockSkew bounds how far ahead of this node's clock a received
 	// event's hybrid logical clock stamp may be for the node's clock to
 	// follow it; events further ahead are stored but not followed, and

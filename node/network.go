@@ -41,6 +41,7 @@ func (n *Node) startNetwork(ctx context.Context) error {
 	gcfg.Interval, gcfg.Clock, gcfg.Logger = n.cfg.SyncInterval, n.cfg.Clock, n.log
 	gcfg.Session.Window = 12 // 12 × (4 MiB run + 1 MiB batch) fits the 64 MiB pending bound
 	gcfg.Observer = observers{seriesObserver{n.series}, n.metrics}
+	gcfg.CheckEvent = n.eventCheck()
 	r, err := gossip.New(gcfg)
 	if err != nil {
 		m.Close()

@@ -18,6 +18,7 @@ import (
 	"github.com/rumor-sync/rumor/gossip/mesh"
 	"github.com/rumor-sync/rumor/metrics"
 	"github.com/rumor-sync/rumor/node/series"
+	"github.com/rumor-sync/rumor/schema"
 	"github.com/rumor-sync/rumor/store"
 )
 
@@ -43,6 +44,8 @@ type Node struct {
 
 	series *series.Sampler // activity for the dashboard's charts
 
+	schemas *schema.Registry // payload schemas (--schemas); nil: none
+
 	metrics *metrics.Metrics // Prometheus metrics, served on GET /metrics
 	closing atomic.Bool      // set once shutdown begins: not ready
 }
@@ -66,6 +69,9 @@ func New(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{cfg: cfg, log: cfg.Logger.With("device", id.ID.String()), id: id, idText: id.ID.String()}
+	if err := n.loadSchemas(); err != nil {
+		return nil, err
+	}
 	if n.series, err = newSeries(cfg.Clock); err != nil {
 		return nil, err
 	}
@@ -93,7 +99,7 @@ func New(cfg Config) (*Node, error) {
 	n.api, err = api.New(api.Config{
 		Events: observedStore{n.store, n.metrics, cfg.Clock}, Blobs: n.blobs, Info: n.info, Health: n.health, Fetch: n.fetchBlob,
 		MaxBody: cfg.MaxBody, MaxBlob: cfg.MaxBlob, Logger: n.log,
-		Trace: n.trace, Ready: n.ready,
+		Trace: n.trace, Ready: n.ready, CheckPayload: n.payloadCheck(),
 	})
 	if err != nil {
 		n.store.Close()

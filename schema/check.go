@@ -141,3 +141,7 @@ func appendFirst(tokens, names []string) []string {
 	}
 	return append(tokens[:len(tokens):len(tokens)], names[0])
 }
+
+// JSONPointer returns e.Pointer, for callers that report the failing
+// field without importing this package.
+func (e *Error) JSONPointer() string { return e.Pointer }

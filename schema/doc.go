@@ -30,15 +30,19 @@
 // Use in a mesh. A node checks events at ingest (HTTP and MQTT) and,
 // before applying them, events received from peers; receivers check only
 // the (type, version) pairs they have a schema for, so nodes with
-// different registries still interoperate during a rollout. A received
-// event that fails is refused with the whole sealed run it came in, since
-// a run is applied or refused as one; the node keeps syncing the origin's
-// other runs, shows the gap in its health (completeness below 1), and
-// counts each refusal. The refused run is offered again at every session
-// and accepted once the registries agree, so fixing the registry heals
-// the gap without losing data. Keep one registry across a mesh and treat
-// a published (type, version) schema as immutable: change a payload's
-// shape by adding a version.
+// different registries still interoperate during a rollout. Events are
+// hash-chained and arrive in sealed runs whose seal vouches for the run's
+// last event, so a receiver cannot drop one event and keep its
+// predecessors: when a received run holds a failing event, that event
+// and the run's events before it are refused, the events after it (still
+// covered by the seal) are applied. The node keeps syncing the origin's
+// later events, shows the gap in its health (completeness below 1) and
+// counts each refusal. The refused events are offered again at every
+// session and accepted once the registries agree, so fixing the registry
+// heals the gap without losing data; until then each session spends
+// their bytes again. Keep one registry across a mesh, and treat a
+// published (type, version) schema as immutable: change a payload's shape
+// by adding a version.
 //
 // The package is pure: no I/O beyond Load reading the file.
 package schema

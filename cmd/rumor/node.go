@@ -72,6 +72,7 @@ Every option can be given three ways; the first found wins:
 	f.BoolVar(&noMDNS, "no-mdns", false, "turn off mDNS discovery on the LAN (default: mDNS on)")
 	f.BoolVar(&cfg.Offline, "offline", false, "run without networking (a lone device) (default false)")
 	f.DurationVar(&cfg.SyncInterval, "sync-interval", cfg.SyncInterval, "mean time between anti-entropy sessions")
+	f.StringVar(&cfg.SchemasFile, "schemas", "", "schema registry: a JSON file of event type → schema version → JSON Schema; payloads must match at ingest and on receipt (default none)")
 	f.DurationVar(&cfg.MaxClockSkew, "max-clock-skew", cfg.MaxClockSkew, "how far ahead of this node's clock a received event's HLC may be for the clock to follow it (0 to 24h); events further ahead are stored, counted and not followed")
 	f.StringVar(&cfg.MQTTAddr, "mqtt", "", "MQTT broker listen address, e.g. 127.0.0.1:1883; a message to rumor/events/<type> becomes an event (default off)")
 	f.String("config", "", "YAML config file; flags and RUMOR_* variables override it (default none)")
