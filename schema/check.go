@@ -1,7 +1,7 @@
 package schema
 
 import (
-	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -56,9 +56,12 @@ func (r *Registry) Check(typ string, version uint32, payload []byte) error {
 	if len(payload) == 0 {
 		payload = []byte("{}")
 	}
-	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(payload))
+	if !json.Valid(payload) {
+		return &Error{Type: typ, Version: version, Reason: "not valid JSON"}
+	}
+	v, err := decodeValid(payload)
 	if err != nil {
-		return &Error{Type: typ, Version: version, Reason: "not JSON: " + err.Error()}
+		return &Error{Type: typ, Version: version, Reason: err.Error()}
 	}
 	err = sch.Validate(v)
 	if err == nil {

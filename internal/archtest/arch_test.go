@@ -28,7 +28,7 @@ var allowed = map[string][]string{
 	"api":               {"crdt", "event", "cas", "store"},
 	"api/dashboard":     {},
 	"node/series":       {"internal/clock"},
-	"schema":            {"event"},
+	"schema":            {"event", "internal/jsonscan"},
 }
 
 func TestDependencyDirection(t *testing.T) {
