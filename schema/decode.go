@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"unicode/utf8"
 
 	"github.com/rumor-sync/rumor/internal/jsonscan"
 )
@@ -66,9 +67,10 @@ func (d *decoder) string() (any, bool) {
 	}
 	raw := d.p[d.i:end]
 	d.i = end
-	if bytes.IndexByte(raw, '\\') < 0 {
+	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
 		return string(raw[1 : len(raw)-1]), true
 	}
+	// Escapes, or invalid UTF-8 that encoding/json turns into U+FFFD.
 	var s string
 	if json.Unmarshal(raw, &s) != nil {
 		return nil, false

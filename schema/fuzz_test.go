@@ -3,8 +3,11 @@ package schema
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 // FuzzCheck validates arbitrary payloads against the door registry:
@@ -40,6 +43,27 @@ func FuzzCheck(f *testing.F) {
 		}
 		if se.Reason == "" {
 			t.Fatal("error without a reason")
+		}
+	})
+}
+
+// FuzzDecodeValid checks the one-pass decoder against the library's own
+// (encoding/json with numbers kept exact) on every valid JSON input.
+func FuzzDecodeValid(f *testing.F) {
+	for _, s := range []string{
+		`{"a":[1,-2.5e3,"x\"y",true,false,null,{}],"b":{"c":"\u00e9\n"}}`, ` [ ] `, `"s"`, `0`, `{"":{"":[[]]}}`,
+		`{"a":1,"a":2}`, `{"\ud83d\ude00":"\ud800"}`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !json.Valid([]byte(s)) {
+			return
+		}
+		got, err := decodeValid([]byte(s))
+		want, werr := jsonschema.UnmarshalJSON(strings.NewReader(s))
+		if err != nil || werr != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("decodeValid(%q) = %#v, %v; want %#v, %v", s, got, err, want, werr)
 		}
 	})
 }
