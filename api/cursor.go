@@ -22,7 +22,7 @@ const (
 	MaxCursorLen = 256
 )
 
-var errBadCursor = errors.New("parameter cursor: not a cursor this node issued (pass a page's Rumor-Next-Cursor back unchanged)")
+var errBadCursor = errors.New("parameter cursor: not a valid cursor (pass a page's Rumor-Next-Cursor back unchanged)")
 
 // encodeCursor returns the cursor of position p.
 func encodeCursor(p store.TimePos) string {

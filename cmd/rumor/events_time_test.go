@@ -34,5 +34,5 @@ func TestEventsInTimeOrder(t *testing.T) {
 	if l := lines(out); len(l) != 3 || !strings.Contains(l[1], `{"i":3}`) || !strings.Contains(l[2], `{"i":4}`) {
 		t.Fatalf("second page:\n%s", out)
 	}
-	n.fails(t, "parameter cursor: not a cursor this node issued (pass a page's Rumor-Next-Cursor back unchanged)", "events", "--order", "time", "--cursor", "nope")
+	n.fails(t, "parameter cursor: not a valid cursor (pass a page's Rumor-Next-Cursor back unchanged)", "events", "--order", "time", "--cursor", "nope")
 }
