@@ -66,6 +66,7 @@ type JSON struct {
 	Payload  json.RawMessage `json:"payload"`
 	Blobs    []string        `json:"blobs"`
 	Prev     string          `json:"prev"`
+	HLC      string          `json:"hlc"` // the id's hybrid logical clock stamp, <ms>.<counter>
 }
 
 // ToJSON returns the API representation of e.
@@ -81,7 +82,7 @@ func (e *Event) ToJSON() JSON {
 	return JSON{
 		EventID: e.ID.String(), DeviceID: e.Device, Seq: e.Seq, TS: e.TS,
 		Type: e.Type, Schema: e.Schema, Payload: payload, Blobs: blobs,
-		Prev: e.Prev.String(),
+		Prev: e.Prev.String(), HLC: HLCOf(e.ID).String(),
 	}
 }
 

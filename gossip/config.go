@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/rumor-sync/rumor/event"
 	"github.com/rumor-sync/rumor/gossip/mesh"
 	"github.com/rumor-sync/rumor/gossip/policy"
 	"github.com/rumor-sync/rumor/gossip/syncproto"
@@ -56,6 +57,15 @@ type Config struct {
 	Clock clock.Clock
 	// Logger receives logs. Default slog.Default().
 	Logger *slog.Logger
+	// CheckEvent, if set, must accept every event received from a peer
+	// before it is applied (the schema registry). In a verified sealed run
+	// with events it refuses, the last refused event and all before it
+	// are not applied (only the events after it are covered by the run's
+	// seal); each is counted as a RejectSchema rejection of the sending
+	// peer (not a protocol violation) and the session goes on. They stay
+	// missing here, offered again by later sessions, until CheckEvent
+	// accepts them.
+	CheckEvent func(e *event.Event) error
 	// Observer, if set, is told about sessions and rejections (metrics).
 	Observer Observer
 }

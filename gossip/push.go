@@ -154,7 +154,12 @@ func (r *Replicator) onAnnounce(from peer.ID, a *Announce, size int) {
 		return // the head is here; any older gap is anti-entropy's business
 	}
 	if len(a.Events) > 0 && (a.Events[0].Seq == 1 || r.cfg.Store.Holds(crdt.Dot{Origin: a.Seal.Origin, Seq: a.Events[0].Seq - 1})) {
-		added, err := r.cfg.Store.Apply(r.ctx, a.Events, []event.Seal{a.Seal})
+		// The inline events are one sealed run, screened like a session's.
+		events := r.screen(from, a.Events)
+		if len(events) == 0 {
+			return // all refused: a pull would bring the same run
+		}
+		added, err := r.cfg.Store.Apply(r.ctx, events, []event.Seal{a.Seal})
 		if err == nil {
 			if len(added) > 0 {
 				r.obs.Received(from, len(added))

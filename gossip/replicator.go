@@ -51,6 +51,7 @@ type Replicator struct {
 	running    map[peer.ID]bool // outbound sessions
 	inbound    map[peer.ID]bool // inbound sessions
 	rejections map[peer.ID]map[string]uint64
+	refused    refusals // when refused events were last logged, per origin
 
 	kick     chan peer.ID
 	announce chan struct{}

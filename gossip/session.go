@@ -212,6 +212,10 @@ func (d *driver) send(msgs []syncproto.Message) error {
 }
 
 func (d *driver) apply(a syncproto.Apply) error {
+	// Refused events are confirmed to the session as handled, not stored.
+	if a.Events = d.r.screen(d.peer, a.Events); len(a.Events) == 0 {
+		return nil
+	}
 	seals := make([]event.Seal, len(a.Seals))
 	for i, s := range a.Seals {
 		seals[i] = *s

@@ -41,6 +41,7 @@ func (n *Node) startNetwork(ctx context.Context) error {
 	gcfg.Clock, gcfg.Logger = n.cfg.Clock, n.log
 	gcfg.Policy, gcfg.Sink, gcfg.Session.Window = n.sw.holder, n.cfg.Role == RoleSink, syncWindow
 	gcfg.Observer = observers{seriesObserver{n.series}, n.metrics}
+	gcfg.CheckEvent = n.eventCheck()
 	r, err := gossip.New(gcfg)
 	if err != nil {
 		m.Close()

@@ -18,6 +18,7 @@ import (
 	"github.com/rumor-sync/rumor/gossip/mesh"
 	"github.com/rumor-sync/rumor/metrics"
 	"github.com/rumor-sync/rumor/node/series"
+	"github.com/rumor-sync/rumor/schema"
 	"github.com/rumor-sync/rumor/store"
 )
 
@@ -44,6 +45,8 @@ type Node struct {
 	series *series.Sampler // activity for the dashboard's charts
 	sw     *switches       // the live sync switches
 
+	schemas *schema.Registry // payload schemas (--schemas); nil: none
+
 	metrics *metrics.Metrics // Prometheus metrics, served on GET /metrics
 	closing atomic.Bool      // set once shutdown begins: not ready
 }
@@ -67,6 +70,9 @@ func New(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{cfg: cfg, log: cfg.Logger.With("device", id.ID.String()), id: id, idText: id.ID.String()}
+	if err := n.loadSchemas(); err != nil {
+		return nil, err
+	}
 	if n.series, err = newSeries(cfg.Clock); err != nil {
 		return nil, err
 	}
@@ -81,7 +87,7 @@ func New(cfg Config) (*Node, error) {
 	}
 	scfg := store.DefaultConfig()
 	scfg.Dir, scfg.Origin, scfg.Signer = cfg.DataDir, id.ID.String(), id.Key
-	scfg.Clock, scfg.Logger = cfg.Clock, n.log
+	scfg.Clock, scfg.Logger, scfg.MaxClockSkew = cfg.Clock, n.log, cfg.MaxClockSkew
 	scfg.OnCommit = n.committed
 	if n.store, err = store.Open(scfg); err != nil {
 		return nil, err
@@ -100,7 +106,7 @@ func New(cfg Config) (*Node, error) {
 	n.api, err = api.New(api.Config{
 		Events: observedStore{n.store, n.metrics, cfg.Clock}, Blobs: n.blobs, Info: n.info, Health: n.health, Fetch: n.fetchBlob,
 		MaxBody: cfg.MaxBody, MaxBlob: cfg.MaxBlob, Logger: n.log,
-		Trace: n.trace, Ready: n.ready, Switches: switchesAPI{n},
+		Trace: n.trace, Ready: n.ready, Switches: switchesAPI{n}, CheckPayload: n.payloadCheck(),
 	})
 	if err != nil {
 		n.store.Close()

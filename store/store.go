@@ -39,9 +39,10 @@ type Store struct {
 	wg      sync.WaitGroup
 	once    sync.Once
 
-	origins origins // origin numbers for the id index
-	w       writer  // owned by the writer goroutine
-	c       syncer  // owned by the syncer goroutine
+	origins origins  // origin numbers for the id index
+	w       writer   // owned by the writer goroutine
+	clock   hlcState // the writer's HLC, published for readers
+	c       syncer   // owned by the syncer goroutine
 
 	gate   sync.RWMutex // guards closed; held (read) while submitting a request
 	closed bool

@@ -120,14 +120,15 @@ func (w *writer) init(s *Store) error {
 	w.known = s.ctx.Clone()
 	origin := s.cfg.Origin
 	w.next = s.ctx.Highest(origin) + 1
+	var head *event.Event
 	if w.next > 1 {
 		e, err := s.Get(crdt.Dot{Origin: origin, Seq: w.next - 1})
 		if err != nil {
 			return fmt.Errorf("store: read local head: %w", err)
 		}
-		w.head = e.Hash()
+		w.head, head = e.Hash(), e
 	}
-	return nil
+	return w.restoreHLC(head)
 }
 
 // runWriter turns requests into records until the store closes.
@@ -190,7 +191,10 @@ collect:
 // inputs get seqs, ids and chain hashes, and one seal over the new head;
 // remote events already held (or in flight) are dropped.
 func (w *writer) write(reqs []*request, n int) (*group, error) {
-	now := w.s.cfg.Clock.Now().UnixMilli()
+	t := w.s.cfg.Clock.Now()
+	now := t.UnixMilli()
+	w.observeRemote(reqs, t)
+	defer w.publishHLC()
 	g := &group{reqs: reqs, events: make([]*event.Event, 0, n)}
 	next, head := w.next, w.head
 	var added []crdt.Dot

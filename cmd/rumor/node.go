@@ -86,6 +86,8 @@ take a restart; a reload reports those that differ.`,
 	f.BoolVar(&cfg.Offline, "offline", false, "run without networking (a lone device) (default false)")
 	f.DurationVar(&cfg.SyncInterval, "sync-interval", cfg.SyncInterval, "mean time between anti-entropy rounds, 10ms to 24h")
 	addSwitchFlags(f)
+	f.StringVar(&cfg.SchemasFile, "schemas", "", "schema registry: a JSON file of event type → schema version → JSON Schema; payloads must match at ingest and on receipt (default none)")
+	f.DurationVar(&cfg.MaxClockSkew, "max-clock-skew", cfg.MaxClockSkew, "how far ahead of this node's clock a received event's HLC may be for the clock to follow it (0 to 24h); events further ahead are stored, counted and not followed")
 	f.StringVar(&cfg.MQTTAddr, "mqtt", "", "MQTT broker listen address, e.g. 127.0.0.1:1883; a message to rumor/events/<type> becomes an event (default off)")
 	f.String("config", "", "YAML config file; flags and RUMOR_* variables override it (default none)")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")

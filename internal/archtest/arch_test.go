@@ -30,6 +30,7 @@ var allowed = map[string][]string{
 	"api":               {"crdt", "event", "cas", "store"},
 	"api/dashboard":     {},
 	"node/series":       {"internal/clock"},
+	"schema":            {"event", "internal/jsonscan"},
 }
 
 func TestDependencyDirection(t *testing.T) {
