@@ -32,6 +32,10 @@ type Config struct {
 	CacheBytes int64
 	// MemTableBytes is badger's memtable size. Default 16 MiB.
 	MemTableBytes int64
+	// Operators are the device ids allowed to redact any event here; a
+	// device may always redact its own. Every redaction, made here or
+	// received, takes effect only if its redactor has that right.
+	Operators []string
 	// OnCommit, if set, is called by the commit goroutine with the events of
 	// every durable commit, in commit order. It must not block or retain the
 	// slice beyond the call.

@@ -39,7 +39,8 @@ type Store struct {
 	wg      sync.WaitGroup
 	once    sync.Once
 
-	origins origins // origin numbers for the id index
+	origins origins     // origin numbers for the id index
+	red     redactState // redactions in effect (redact.go)
 	w       writer  // owned by the writer goroutine
 	c       syncer  // owned by the syncer goroutine
 
@@ -89,10 +90,11 @@ func Open(cfg Config) (*Store, error) {
 		}
 		return nil, err
 	}
-	s.wg.Add(3)
+	s.wg.Add(4)
 	go s.runWriter()
 	go s.runSyncer()
 	go s.runIndexer()
+	go s.runEraser()
 	return s, nil
 }
 
@@ -124,12 +126,20 @@ func (s *Store) load() error {
 	if err := s.origins.load(s.db); err != nil {
 		return err
 	}
+	if err := s.loadRedactions(); err != nil {
+		return err
+	}
+	if err := s.initBlobIndex(); err != nil {
+		return err
+	}
 	segs, err := openSegments(filepath.Join(s.cfg.Dir, "log"))
 	if err != nil {
 		return err
 	}
 	s.segs = segs
-	s.c.init(s)
+	if err := s.c.init(s); err != nil {
+		return err
+	}
 	if err := s.replay(); err != nil {
 		return err
 	}
