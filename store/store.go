@@ -41,8 +41,8 @@ type Store struct {
 
 	origins origins     // origin numbers for the id index
 	red     redactState // redactions in effect (redact.go)
-	w       writer  // owned by the writer goroutine
-	c       syncer  // owned by the syncer goroutine
+	w       writer      // owned by the writer goroutine
+	c       syncer      // owned by the syncer goroutine
 
 	gate   sync.RWMutex // guards closed; held (read) while submitting a request
 	closed bool

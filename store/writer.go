@@ -52,8 +52,8 @@ type writer struct {
 	rb    recordBuilder
 	// redactions are the redactions committed and in flight, by target.
 	redactions map[crdt.Dot]*event.Redaction
-	frame []byte
-	seq   uint64 // groups written so far
+	frame      []byte
+	seq        uint64 // groups written so far
 }
 
 // Ingest stores inputs as new local events and returns their acks in
