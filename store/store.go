@@ -39,10 +39,11 @@ type Store struct {
 	wg      sync.WaitGroup
 	once    sync.Once
 
-	origins origins     // origin numbers for the id index
-	red     redactState // redactions in effect (redact.go)
-	w       writer      // owned by the writer goroutine
-	c       syncer      // owned by the syncer goroutine
+	origins origins // origin numbers for the id index
+	w       writer  // owned by the writer goroutine
+	c       syncer  // owned by the syncer goroutine
+
+	red redactState // redactions in effect (redact.go)
 
 	gate   sync.RWMutex // guards closed; held (read) while submitting a request
 	closed bool

@@ -50,10 +50,11 @@ type writer struct {
 	head  event.Hash    // hash of the local event at next-1
 	ids   event.IDGen
 	rb    recordBuilder
+	frame []byte
+	seq   uint64 // groups written so far
+
 	// redactions are the redactions committed and in flight, by target.
 	redactions map[crdt.Dot]*event.Redaction
-	frame      []byte
-	seq        uint64 // groups written so far
 }
 
 // Ingest stores inputs as new local events and returns their acks in
