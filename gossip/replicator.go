@@ -16,9 +16,9 @@ import (
 	"github.com/rumor-sync/rumor/gossip/mesh"
 )
 
-// Protocol names, under the mesh's namespace /rumor/<mesh>/.
+// Protocol names, under the mesh's namespace /rumor/<mesh>/. The sync
+// protocol has one ID per version (sync/1, sync/2; see syncProtocols).
 const (
-	syncProtocolName = "sync/1"
 	blobProtocolName = "blob/1"
 	announceTopic    = "announce/1"
 )
@@ -34,7 +34,8 @@ type Replicator struct {
 	trace  *traceRing // sessions
 	pushes *traceRing // events applied from announcements
 
-	syncProto, blobProto protocol.ID
+	syncProtos []protocol.ID // newest first: what this node offers
+	blobProto  protocol.ID
 
 	mu         sync.Mutex // guards rnd, peers, running, inbound, rejections
 	rnd        *rand.Rand
@@ -72,7 +73,7 @@ func New(cfg Config) (*Replicator, error) {
 		health:     newTracker(cfg.Clock),
 		trace:      newTraceRing(traceSize),
 		pushes:     newTraceRing(traceSize),
-		syncProto:  cfg.Mesh.Protocol(syncProtocolName),
+		syncProtos: syncProtocols(cfg.Mesh, cfg.MaxProtocol),
 		blobProto:  cfg.Mesh.Protocol(blobProtocolName),
 		rnd:        rand.New(rand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:]))),
 		peers:      map[peer.ID]*peerState{},
@@ -90,7 +91,9 @@ func New(cfg Config) (*Replicator, error) {
 func (r *Replicator) Start(ctx context.Context) error {
 	r.ctx, r.cancel = context.WithCancel(ctx)
 	h := r.mesh.Host()
-	h.SetStreamHandler(r.syncProto, r.handleSync)
+	for _, id := range r.syncProtos {
+		h.SetStreamHandler(id, r.handleSync)
+	}
 	h.SetStreamHandler(r.blobProto, r.handleBlob)
 	if err := r.startPush(); err != nil {
 		r.cancel()
@@ -116,7 +119,9 @@ func (r *Replicator) Close() error {
 		return nil
 	}
 	h := r.mesh.Host()
-	h.RemoveStreamHandler(r.syncProto)
+	for _, id := range r.syncProtos {
+		h.RemoveStreamHandler(id)
+	}
 	h.RemoveStreamHandler(r.blobProto)
 	r.cancel()
 	r.wg.Wait()
