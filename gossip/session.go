@@ -144,9 +144,9 @@ func (r *Replicator) drive(ctx context.Context, s network.Stream, initiator bool
 
 // driver carries one session's I/O state.
 type driver struct {
-	r    *Replicator
-	s    network.Stream
-	sess *syncproto.Session
+	r     *Replicator
+	s     network.Stream
+	sess  *syncproto.Session
 	peer  peer.ID
 	codec syncproto.Codec // the session's protocol version
 	w     *bufio.Writer
