@@ -84,6 +84,8 @@ type Config struct {
 	// Ready, if set, answers GET /readyz: nil when the node can do its
 	// work, else why not (503). Unset, a serving node is ready.
 	Ready func() error
+	// Redactor, if set, answers DELETE /v1/events/{id} (see redact.go).
+	Redactor Redactor
 }
 
 // Server serves the API.
@@ -112,6 +114,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /v1/events", s.postEvents)
 	s.mux.HandleFunc("GET /v1/events", s.listEvents)
 	s.mux.HandleFunc("GET /v1/events/{id}", s.getEvent)
+	s.mux.HandleFunc("DELETE /v1/events/{id}", s.deleteEvent)
 	s.mux.HandleFunc("GET /v1/status", s.status)
 	s.mux.HandleFunc("GET /v1/aggregates", s.aggregates)
 	s.mux.HandleFunc("POST /v1/blobs", s.postBlob)
