@@ -27,7 +27,11 @@ func TestDeleteEvent(t *testing.T) {
 	if code != http.StatusCreated {
 		t.Fatalf("%d %s", code, body)
 	}
-	var acks struct{ Events []struct{ EventID string `json:"event_id"` } }
+	var acks struct {
+		Events []struct {
+			EventID string `json:"event_id"`
+		}
+	}
 	_ = json.Unmarshal(body, &acks)
 	id := acks.Events[0].EventID
 
@@ -57,7 +61,7 @@ func TestDeleteEvent(t *testing.T) {
 		t.Fatalf("DELETE of the redaction event: %d %s", code, body)
 	}
 	for path, want := range map[string]int{
-		"/v1/events/not-a-uuid": http.StatusBadRequest,
+		"/v1/events/not-a-uuid":                           http.StatusBadRequest,
 		"/v1/events/019ab3c4-0000-7000-8000-000000000000": http.StatusNotFound,
 	} {
 		if code, body := e.do(t, "DELETE", path, "", nil); code != want {
