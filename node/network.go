@@ -37,7 +37,8 @@ func (n *Node) startNetwork(ctx context.Context) error {
 		return fmt.Errorf("node: start mesh: %w", err)
 	}
 	gcfg := gossip.DefaultConfig()
-	gcfg.Mesh, gcfg.Store, gcfg.Blobs = m, n.store, n.blobs
+	gcfg.Mesh, gcfg.Store, gcfg.Blobs = m, n.store, redactedBlobs{n.blobs, n.store}
+	gcfg.MaxProtocol = uint8(n.cfg.SyncProtocol)
 	gcfg.Interval, gcfg.Clock, gcfg.Logger = n.cfg.SyncInterval, n.cfg.Clock, n.log
 	gcfg.Session.Window = 12 // 12 × (4 MiB run + 1 MiB batch) fits the 64 MiB pending bound
 	gcfg.Observer = observers{seriesObserver{n.series}, n.metrics}
@@ -120,7 +121,7 @@ func (n *Node) health() any { return n.healthReport() }
 // fetchBlob assembles a blob from peers for the API.
 func (n *Node) fetchBlob(ctx context.Context, c cid.Cid) error {
 	_, r := n.network()
-	if r == nil {
+	if r == nil || n.store.BlobRedacted(c) {
 		return gossip.ErrBlobUnavailable
 	}
 	return r.FetchBlob(ctx, c, "")

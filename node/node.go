@@ -36,6 +36,8 @@ type Node struct {
 	blobs  *cas.Store
 	api    *api.Server
 
+	rel releaser // releases blobs of redacted events
+
 	netMu sync.Mutex // guards mesh, repl and mqtt
 	mesh  *mesh.Mesh
 	repl  *gossip.Replicator
@@ -76,6 +78,7 @@ func New(cfg Config) (*Node, error) {
 	scfg.Dir, scfg.Origin, scfg.Signer = cfg.DataDir, id.ID.String(), id.Key
 	scfg.Clock, scfg.Logger = cfg.Clock, n.log
 	scfg.OnCommit = n.committed
+	scfg.Operators = cfg.Operators
 	if n.store, err = store.Open(scfg); err != nil {
 		return nil, err
 	}
@@ -93,12 +96,13 @@ func New(cfg Config) (*Node, error) {
 	n.api, err = api.New(api.Config{
 		Events: observedStore{n.store, n.metrics, cfg.Clock}, Blobs: n.blobs, Info: n.info, Health: n.health, Fetch: n.fetchBlob,
 		MaxBody: cfg.MaxBody, MaxBlob: cfg.MaxBlob, Logger: n.log,
-		Trace: n.trace, Ready: n.ready,
+		Trace: n.trace, Ready: n.ready, Redactor: n.store,
 	})
 	if err != nil {
 		n.store.Close()
 		return nil, err
 	}
+	n.startReleaser()
 	n.mountDashboard()
 	n.api.Handle("GET /metrics", n.metrics.Handler())
 	return n, nil
@@ -119,6 +123,7 @@ func (n *Node) Handler() http.Handler { return n.api }
 // committed is the store's OnCommit hook: it hands durable events to the
 // replicator for push.
 func (n *Node) committed(events []*event.Event) {
+	n.noteRedactions(events)
 	n.countCommit(events)
 	n.countIngested(events)
 	if _, r := n.network(); r != nil {
@@ -173,7 +178,7 @@ func (n *Node) Run(ctx context.Context, ready func(addr net.Addr)) error {
 // In-flight commits finish first.
 func (n *Node) Close() error {
 	n.closing.Store(true)
-	err := errors.Join(n.stopMQTT(), n.stopNetwork(), n.store.Close())
+	err := errors.Join(n.stopMQTT(), n.stopNetwork(), n.stopReleaser(), n.store.Close())
 	if err == nil {
 		n.log.Info("closed cleanly")
 	}

@@ -27,6 +27,7 @@ node's NDJSON comes through as is: one event object per line.`,
   rumor events --device 12D3KooW… --after 1000 --json | jq .payload`,
 		Args: cobra.NoArgs,
 	}
+	cmd.AddCommand(newRedactCmd())
 	c := addClientFlags(cmd)
 	f := cmd.Flags()
 	f.StringVar(&device, "device", "", "only this device's events (default: all devices)")
@@ -70,7 +71,11 @@ func writeEvents(w io.Writer, r io.Reader) error {
 		} else if err != nil {
 			return fmt.Errorf("reading events: %w", err)
 		}
-		t.add(formatTime(e.TS), e.Type, e.DeviceID, strconv.FormatUint(e.Seq, 10), e.EventID, truncate(string(e.Payload), 60))
+		payload := truncate(string(e.Payload), 60)
+		if e.Redacted {
+			payload = "(redacted by " + truncate(e.RedactedBy, 16) + ")"
+		}
+		t.add(formatTime(e.TS), e.Type, e.DeviceID, strconv.FormatUint(e.Seq, 10), e.EventID, payload)
 		n++
 	}
 	if n == 0 {
