@@ -88,12 +88,15 @@ func (s *Store) eraseQueued() error {
 	if err != nil || len(queue) == 0 {
 		return err
 	}
-	if err := s.db.Sync(); err != nil {
-		return fmt.Errorf("store: sync index before erasing: %w", err)
-	}
+	// The checkpoint is read before the sync, so that the sync makes it
+	// (and the queue entries read above) durable; one committed after the
+	// sync might not be.
 	ckpt, err := s.loadCheckpoint()
 	if err != nil {
 		return err
+	}
+	if err := s.db.Sync(); err != nil {
+		return fmt.Errorf("store: sync index before erasing: %w", err)
 	}
 	e := eraser{s: s, files: map[uint32]*os.File{}}
 	defer e.close()
