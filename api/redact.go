@@ -59,7 +59,7 @@ func (s *Server) deleteEvent(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, redactionJSON(red))
 	case errors.Is(err, event.ErrNotAllowed):
 		writeError(w, http.StatusForbidden, err.Error())
-	case errors.Is(err, store.ErrNotRedactable):
+	case errors.Is(err, store.ErrNotRedactable), errors.Is(err, event.ErrInvalid): // a redaction event; a type that is not UTF-8
 		writeError(w, http.StatusConflict, err.Error())
 	default:
 		s.storeError(w, r, err)
