@@ -50,7 +50,7 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	s, err := api.New(api.Config{
-		Events: st, Blobs: blobs, MaxBody: 64 << 10, MaxBlob: 3 << 20, Logger: cfg.Logger,
+		Events: st, Blobs: blobs, MaxBody: 64 << 10, MaxBlob: 3 << 20, Logger: cfg.Logger, Redactor: st,
 		Info: func() api.Info { return api.Info{DeviceID: id.String(), Role: "device"} },
 	})
 	if err != nil {

@@ -50,6 +50,9 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("content type %q: send application/json or application/x-ndjson", mt))
 		return
 	}
+	if err == nil {
+		err = checkReserved(inputs)
+	}
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return

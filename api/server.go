@@ -97,6 +97,8 @@ type Config struct {
 	// Switches, if set, serves the live sync settings: GET and PUT
 	// /v1/config, POST /v1/config/reload, and the status's config object.
 	Switches Switches
+	// Redactor, if set, answers DELETE /v1/events/{id} (see redact.go).
+	Redactor Redactor
 }
 
 // Server serves the API.
@@ -125,6 +127,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /v1/events", s.postEvents)
 	s.mux.HandleFunc("GET /v1/events", s.listEvents)
 	s.mux.HandleFunc("GET /v1/events/{id}", s.getEvent)
+	s.mux.HandleFunc("DELETE /v1/events/{id}", s.deleteEvent)
 	s.mux.HandleFunc("GET /v1/status", s.status)
 	s.mux.HandleFunc("GET /v1/aggregates", s.aggregates)
 	s.mux.HandleFunc("POST /v1/blobs", s.postBlob)

@@ -21,8 +21,12 @@ type Agg struct {
 	Count uint64
 	// Values is the number of finite numeric values among them.
 	Values uint64
-	// Sum, Min and Max are over the finite values.
+	// Sum, Min and Max are over the finite values. Once Redacted > 0, Min
+	// and Max are the sketch's estimates (see Remove).
 	Sum, Min, Max float64
+	// Redacted is the number of redacted events: taken back with Remove or
+	// seen only in redacted form (ObserveRedacted). They are not in Count.
+	Redacted uint64
 
 	sum  exactSum
 	zero uint64 // values equal to zero
@@ -65,6 +69,7 @@ func (a *Agg) Observe(value float64, hasValue bool, distinctKey []byte) {
 	default:
 		a.zero++
 	}
+	a.deriveExtremes()
 }
 
 // Merge adds the partial o, over a set of events disjoint from a's, into a.
@@ -77,7 +82,9 @@ func (a *Agg) Merge(o *Agg) {
 		o = a.Clone()
 	}
 	a.Count += o.Count
+	a.Redacted += o.Redacted
 	a.hll.merge(&o.hll)
+	defer a.deriveExtremes()
 	if o.Values == 0 {
 		return
 	}
@@ -149,7 +156,7 @@ func (a *Agg) Mean() float64 {
 
 // Equal reports whether a and o hold the same state.
 func (a *Agg) Equal(o *Agg) bool {
-	return a.Count == o.Count && a.Values == o.Values &&
+	return a.Count == o.Count && a.Values == o.Values && a.Redacted == o.Redacted &&
 		math.Float64bits(a.Min) == math.Float64bits(o.Min) &&
 		math.Float64bits(a.Max) == math.Float64bits(o.Max) &&
 		a.sum.equal(&o.sum) && a.zero == o.zero &&
@@ -159,7 +166,7 @@ func (a *Agg) Equal(o *Agg) bool {
 // Clone returns a deep copy of a.
 func (a *Agg) Clone() *Agg {
 	c := &Agg{
-		Count: a.Count, Values: a.Values, Sum: a.Sum, Min: a.Min, Max: a.Max,
+		Count: a.Count, Values: a.Values, Sum: a.Sum, Min: a.Min, Max: a.Max, Redacted: a.Redacted,
 		zero: a.zero, pos: a.pos.clone(), neg: a.neg.clone(), hll: a.hll.clone(),
 	}
 	c.sum.set(&a.sum)
@@ -179,11 +186,12 @@ type AggSummary struct {
 	P90      *float64 `json:"p90"`
 	P99      *float64 `json:"p99"`
 	Distinct uint64   `json:"distinct"`
+	Redacted uint64   `json:"redacted"`
 }
 
 // Summary returns the aggregate's headline numbers.
 func (a *Agg) Summary() AggSummary {
-	s := AggSummary{Count: a.Count, Values: a.Values, Sum: a.Sum, Distinct: a.Distinct()}
+	s := AggSummary{Count: a.Count, Values: a.Values, Sum: a.Sum, Distinct: a.Distinct(), Redacted: a.Redacted}
 	if a.Values > 0 {
 		s.Min, s.Max, s.Mean = ptr(a.Min), ptr(a.Max), ptr(a.Mean())
 		s.P50, s.P90, s.P99 = ptr(a.Quantile(0.5)), ptr(a.Quantile(0.9)), ptr(a.Quantile(0.99))

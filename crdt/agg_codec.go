@@ -20,13 +20,29 @@ const MaxAggSize = 1 << 16
 //	hll    = 0 | 1 n:uvarint (index:uvarint rho:byte)*n | 2 registers:4096 bytes
 //
 // Every field has exactly one encoding for a given state.
+//
+// Format version 2 is the same with a redacted-event count after values,
+// and is used exactly when that count is non-zero (so an aggregate without
+// redactions keeps its version 1 bytes):
+//
+//	agg    = version:byte(2) count:uvarint values:uvarint redacted:uvarint [stats] hll
+//
+// Min and max must then equal the sketch's extremes (see Agg.Remove).
+const aggFormatV2 = 2
 
 // MarshalBinary returns the canonical encoding of a. It never fails.
 func (a *Agg) MarshalBinary() ([]byte, error) {
 	b := make([]byte, 0, 64)
-	b = append(b, formatV1)
+	if a.Redacted == 0 {
+		b = append(b, formatV1)
+	} else {
+		b = append(b, aggFormatV2)
+	}
 	b = binary.AppendUvarint(b, a.Count)
 	b = binary.AppendUvarint(b, a.Values)
+	if a.Redacted > 0 {
+		b = binary.AppendUvarint(b, a.Redacted)
+	}
 	if a.Values > 0 {
 		b = appendFloat(b, a.Min)
 		b = appendFloat(b, a.Max)
@@ -47,23 +63,35 @@ func (a *Agg) UnmarshalBinary(b []byte) error {
 		return fmt.Errorf("%w: agg of %d bytes, limit %d", ErrMalformed, len(b), MaxAggSize)
 	}
 	r := &reader{b: b}
-	r.version()
+	v := r.byte("format version")
+	if r.err == nil && v != formatV1 && v != aggFormatV2 {
+		r.fail("unknown format version %d", v)
+	}
 	out := &Agg{Count: r.uvarint("count"), Values: r.uvarint("values")}
+	if v == aggFormatV2 {
+		if out.Redacted = r.uvarint("redacted"); r.err == nil && out.Redacted == 0 {
+			r.fail("version 2 without redacted events")
+		}
+	}
 	if r.err == nil && out.Values > out.Count {
 		r.fail("%d values in %d events", out.Values, out.Count)
 	}
 	if r.err == nil && out.Values > 0 {
 		out.decodeStats(r)
 	}
+	if lo, hi := out.sketchExtremes(); r.err == nil && out.Redacted > 0 && out.Values > 0 &&
+		(math.Float64bits(lo) != math.Float64bits(out.Min) || math.Float64bits(hi) != math.Float64bits(out.Max)) {
+		r.fail("min %v and max %v are not the sketch's %v and %v", out.Min, out.Max, lo, hi)
+	}
 	out.hll.decode(r)
-	if r.err == nil && out.Count == 0 && !out.hll.empty() {
+	if r.err == nil && out.Count == 0 && out.Redacted == 0 && !out.hll.empty() {
 		r.fail("distinct keys without events")
 	}
 	if err := r.finish(); err != nil {
 		return err
 	}
 	out.Sum = out.sum.float64()
-	a.Count, a.Values, a.Sum, a.Min, a.Max = out.Count, out.Values, out.Sum, out.Min, out.Max
+	a.Count, a.Values, a.Sum, a.Min, a.Max, a.Redacted = out.Count, out.Values, out.Sum, out.Min, out.Max, out.Redacted
 	a.sum.set(&out.sum)
 	a.zero, a.pos, a.neg, a.hll = out.zero, out.pos, out.neg, out.hll
 	return nil

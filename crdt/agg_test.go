@@ -114,7 +114,7 @@ func TestAggSummaryJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"count":1,"values":0,"sum":0,"min":null,"max":null,"mean":null,"p50":null,"p90":null,"p99":null,"distinct":1}`
+	want := `{"count":1,"values":0,"sum":0,"min":null,"max":null,"mean":null,"p50":null,"p90":null,"p99":null,"distinct":1,"redacted":0}`
 	if string(j) != want {
 		t.Fatalf("got %s\nwant %s", j, want)
 	}

@@ -17,7 +17,17 @@ const encodingVersion = 1
 // payload (length + bytes), blob count (uvarint) and each binary CID
 // (length + bytes), then the 32-byte Prev hash. The same event always
 // encodes to the same bytes.
+//
+// A redacted event encodes as its own version byte (2) followed by its
+// redaction's encoding (Redaction.AppendBinary), which holds the header,
+// the original's hash and Prev: that is what a store keeps and a peer
+// sends for it. Its Hash is not the hash of this encoding but the
+// original's.
 func (e *Event) AppendBinary(b []byte) []byte {
+	if e.Redaction != nil {
+		b = append(b, redactedVersion)
+		return e.Redaction.AppendBinary(b)
+	}
 	if cap(b)-len(b) < 200+len(e.Payload) {
 		b = append(make([]byte, 0, len(b)+e.EncodedLen()), b...)
 	}
@@ -40,6 +50,9 @@ func (e *Event) AppendBinary(b []byte) []byte {
 // EncodedLen returns the length of e's canonical encoding without
 // building it.
 func (e *Event) EncodedLen() int {
+	if e.Redaction != nil {
+		return 1 + e.Redaction.EncodedLen()
+	}
 	n := 1 + 16 + strLen(e.Device) + uvarintLen(e.Seq) + varintLen(e.TS) + strLen(e.Type) +
 		uvarintLen(uint64(e.Schema)) + strLen(string(e.Payload)) + uvarintLen(uint64(len(e.Blobs))) + 32
 	for _, c := range e.Blobs {
@@ -72,14 +85,19 @@ func (e *Event) MarshalBinary() ([]byte, error) { return e.AppendBinary(nil), ni
 
 // UnmarshalBinary decodes a canonical encoding into e, checking every size
 // limit before allocating. It rejects trailing bytes and non-canonical
-// varints. It does not run Validate.
+// varints. It does not run Validate, except on a redacted event's
+// redaction, whose fields are always checked (not its signature).
 func (e *Event) UnmarshalBinary(b []byte) error {
 	if len(b) > MaxEncodedLen {
 		return fmt.Errorf("%w: encoding of %d bytes exceeds %d", ErrInvalid, len(b), MaxEncodedLen)
 	}
 	d := decoder{b: b}
 	var out Event
-	if v := d.byte(); v != encodingVersion && d.err == nil {
+	switch v := d.byte(); {
+	case d.err != nil:
+	case v == redactedVersion:
+		return e.unmarshalRedacted(&d)
+	case v != encodingVersion:
 		return fmt.Errorf("%w: unknown encoding version %d", ErrInvalid, v)
 	}
 	copy(out.ID[:], d.bytes(16))
@@ -104,6 +122,19 @@ func (e *Event) UnmarshalBinary(b []byte) error {
 		return d.err
 	}
 	*e = out
+	return nil
+}
+
+// unmarshalRedacted decodes the rest of a redacted event's encoding.
+func (e *Event) unmarshalRedacted(d *decoder) error {
+	r, err := decodeRedaction(d)
+	if err != nil {
+		return err
+	}
+	if d.off != len(d.b) {
+		return fmt.Errorf("%w: %d trailing bytes", ErrInvalid, len(d.b)-d.off)
+	}
+	*e = *r.Stub()
 	return nil
 }
 

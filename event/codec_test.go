@@ -173,7 +173,7 @@ func TestUnmarshalRejects(t *testing.T) {
 		{"trailing byte", append(append([]byte(nil), enc...), 0), "trailing"},
 		{"trailing bytes", append(append([]byte(nil), enc...), enc...), "trailing"},
 		{"version 0", replaced(e, pVersion, []byte{0}), "version"},
-		{"version 2", replaced(e, pVersion, []byte{2}), "version"},
+		{"version 3", replaced(e, pVersion, []byte{3}), "version"},
 		{"version 0xff", replaced(e, pVersion, []byte{0xff}), "version"},
 		{"padded device length", replaced(e, pDeviceLen, padded(uv(uint64(len(e.Device))))), "varint"},
 		{"padded seq", replaced(e, pSeq, padded(uv(e.Seq))), "varint"},

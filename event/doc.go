@@ -10,6 +10,14 @@
 // checks a contiguous run of events against its predecessor's hash and a
 // seal.
 //
+// A Redaction is a device's signed statement that one event's payload and
+// blobs are to go. It carries the event's header, hash and Prev, so the
+// redacted form of the event (Redaction.Stub, encoded behind its own
+// version byte) takes the original's place in the hash chain and a run
+// holding it still verifies against the original seal. It travels as the
+// payload of a redaction event (type RedactionType) in the redactor's own
+// log; who may redact what is the verifier's policy (Redaction.Authorize).
+//
 // Ingest requests arrive as JSON and are parsed by ParseInput, which
 // validates every field before anything is stored.
 package event

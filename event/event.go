@@ -48,10 +48,18 @@ type Event struct {
 	Payload json.RawMessage // compact JSON object
 	Blobs   []cid.Cid       // blobs the event references
 	Prev    Hash            // hash of the origin's event at Seq-1; zero for Seq 1
+	// Redaction is set on the redacted form of an event (Redaction.Stub):
+	// Payload is then {}, Blobs empty, and the other fields are the
+	// redaction's copy of the original's header.
+	Redaction *Redaction
 }
 
-// Hash returns the SHA-256 of e's canonical encoding.
+// Hash returns the SHA-256 of e's canonical encoding. For a redacted event
+// it is the original's hash, which its redaction carries.
 func (e *Event) Hash() Hash {
+	if e.Redaction != nil {
+		return e.Redaction.Hash
+	}
 	return sha256.Sum256(e.AppendBinary(nil))
 }
 
@@ -67,6 +75,12 @@ type JSON struct {
 	Blobs    []string        `json:"blobs"`
 	Prev     string          `json:"prev"`
 	HLC      string          `json:"hlc"` // the id's hybrid logical clock stamp, <ms>.<counter>
+	// Redacted is true for a redacted event, whose payload and blobs are
+	// gone; RedactedBy is the device that redacted it and RedactedAt when
+	// (epoch ms).
+	Redacted   bool   `json:"redacted,omitempty"`
+	RedactedBy string `json:"redacted_by,omitempty"`
+	RedactedAt int64  `json:"redacted_at,omitempty"`
 }
 
 // ToJSON returns the API representation of e.
@@ -79,19 +93,27 @@ func (e *Event) ToJSON() JSON {
 	if len(payload) == 0 {
 		payload = json.RawMessage("{}")
 	}
-	return JSON{
+	j := JSON{
 		EventID: e.ID.String(), DeviceID: e.Device, Seq: e.Seq, TS: e.TS,
 		Type: e.Type, Schema: e.Schema, Payload: payload, Blobs: blobs,
 		Prev: e.Prev.String(), HLC: HLCOf(e.ID).String(),
 	}
+	if r := e.Redaction; r != nil {
+		j.Redacted, j.RedactedBy, j.RedactedAt = true, r.Redactor, r.At
+	}
+	return j
 }
 
 // Validate checks the semantic rules of an event's fields: a non-empty type,
 // a seq from 1, a zero Prev exactly when Seq is 1, a JSON object payload, a
 // UUIDv7 id (version 7, RFC 9562 variant) and defined CIDv1 blobs. It also
 // checks the size limits, so an event that passes Validate always survives
-// an AppendBinary/UnmarshalBinary round trip.
+// an AppendBinary/UnmarshalBinary round trip. A redacted event must be
+// exactly its redaction's Stub, and the redaction's fields valid.
 func (e *Event) Validate() error {
+	if e.Redaction != nil {
+		return e.validateRedacted()
+	}
 	switch {
 	case e.Type == "":
 		return fmt.Errorf("%w: empty type", ErrInvalid)
@@ -133,6 +155,18 @@ func checkObject(p []byte) error {
 	}
 	if len(p) == 0 || p[0] != '{' || !jsonscan.Valid(p) {
 		return fmt.Errorf("%w: payload is not a JSON object", ErrInvalid)
+	}
+	return nil
+}
+
+// validateRedacted checks a redacted event against its redaction.
+func (e *Event) validateRedacted() error {
+	r := e.Redaction
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	if e.header() != r.header() || string(e.Payload) != string(emptyPayload) || len(e.Blobs) != 0 {
+		return fmt.Errorf("%w: redacted event %s/%d differs from its redaction", ErrInvalid, e.Device, e.Seq)
 	}
 	return nil
 }

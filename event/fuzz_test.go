@@ -51,6 +51,16 @@ func FuzzUnmarshalEvent(f *testing.F) {
 				t.Fatalf("Decode rejects a valid event: %v", err)
 			}
 			_ = e.ToJSON()
+			if out, changed, err := Erased(b); err != nil || (e.Redacted() && (changed || out != nil)) {
+				t.Fatalf("erasing a valid event: changed %v, %v", changed, err)
+			} else if !e.Redacted() {
+				if len(out) != len(b) {
+					t.Fatalf("erased form of %d bytes for %d", len(out), len(b))
+				}
+				if _, err := Decode(out); err != nil {
+					t.Fatalf("the erased form does not decode: %v", err)
+				}
+			}
 		}
 	})
 }

@@ -25,8 +25,13 @@ type Announce struct {
 }
 
 // MarshalBinary encodes a: version, seal (length + bytes), event count,
-// then each event's canonical encoding (length + bytes).
+// then each event's canonical encoding (length + bytes). Inline events
+// must be whole: the announcement format is shared by every protocol
+// version, and a redacted event is announced by its seal alone.
 func (a *Announce) MarshalBinary() ([]byte, error) {
+	if anyRedacted(a.Events) {
+		return nil, errors.New("gossip: an announcement cannot carry redacted events")
+	}
 	b := []byte{announceVersion}
 	seal := a.Seal.AppendBinary(nil)
 	b = binary.AppendUvarint(b, uint64(len(seal)))
@@ -84,6 +89,9 @@ func (a *Announce) UnmarshalBinary(b []byte) error {
 		e, err := event.Decode(eb)
 		if err != nil {
 			return fmt.Errorf("%w: event %d: %v", ErrBadAnnounce, i, err)
+		}
+		if e.Redacted() { // announcements carry whole events only, as in every version
+			return fmt.Errorf("%w: event %d is redacted", ErrBadAnnounce, i)
 		}
 		out.Events = append(out.Events, e)
 	}

@@ -2,6 +2,7 @@ package gossip
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -36,8 +37,15 @@ type Config struct {
 	// Tick is the session tick; a session fails after
 	// Session.IdleTicks ticks without progress. Default 500 ms.
 	Tick time.Duration
-	// Session tunes the sync protocol. Zero fields take syncproto's defaults.
+	// Session tunes the sync protocol. Zero fields take syncproto's
+	// defaults; Session.Version is ignored (see MaxProtocol).
 	Session syncproto.SessionConfig
+	// MaxProtocol is the newest sync protocol version this node speaks:
+	// it offers every version from syncproto.MinVersion up to it, and each
+	// session runs in the highest version both peers speak. Default 0, the
+	// newest (syncproto.Version); 1 pins the node to version 1, as a node of
+	// the previous release would be.
+	MaxProtocol uint8
 	// BackoffMin and BackoffMax bound the per-peer backoff after a failed
 	// session (doubling, with jitter). Defaults 1 s and 1 min.
 	BackoffMin, BackoffMax time.Duration
@@ -98,6 +106,8 @@ func (c *Config) Validate() error {
 		return errors.New("gossip: InlineBytes must be within [0, 512 KiB]")
 	case c.Clock == nil:
 		return errors.New("gossip: Clock is required")
+	case c.MaxProtocol != 0 && (c.MaxProtocol < syncproto.MinVersion || c.MaxProtocol > syncproto.Version):
+		return fmt.Errorf("gossip: MaxProtocol %d outside [%d, %d]", c.MaxProtocol, syncproto.MinVersion, syncproto.Version)
 	}
 	return c.Session.Validate()
 }

@@ -25,6 +25,23 @@
 // budget is a token bucket per peer (package budget) on the writes of the
 // sync and blob streams.
 //
+// Versions: the sync protocol has one libp2p protocol ID per version
+// (/rumor/<mesh>/sync/1, sync/2). A node offers every version it speaks,
+// newest first, so each session runs in the highest version both peers
+// speak; Config.MaxProtocol pins a node to an older one (a mesh mid
+// upgrade). Version 2 carries redacted events; a version 2 node serving a
+// version 1 peer withholds what version 1 cannot carry (see syncproto).
+// Announcements are the same in every version and never inline redacted
+// events.
+//
+// Redactions: redaction events are ordinary events and travel like them;
+// one that does not take effect here (forged, or by a device that is
+// neither the origin nor an operator of this node) is still stored, as the
+// authentic event of its origin it is, and counted against the peer that
+// delivered it (Observer.Rejected reasons redaction_invalid and
+// redaction_unauthorized), as is a redacted event a peer sends whose
+// redaction this node does not allow.
+//
 // Everything a peer sends is validated (sizes, encodings, signatures, hash
 // chains) before it touches the store; the store applies verified events
 // idempotently, so duplicated or reordered deliveries change nothing.

@@ -70,7 +70,7 @@ func (r *Replicator) pushLoop() {
 		a := &Announce{Seal: seal}
 		if sw.PushInlineBytes > 0 {
 			events, s, err := r.cfg.Store.ReadRun(seal.Origin, announced+1, seal.Seq, sw.PushInlineBytes)
-			if err == nil && s != nil && s.Seq == seal.Seq && len(events) > 0 && events[0].Seq == announced+1 {
+			if err == nil && s != nil && s.Seq == seal.Seq && len(events) > 0 && events[0].Seq == announced+1 && !anyRedacted(events) {
 				a.Events = events
 			}
 		}
@@ -164,6 +164,7 @@ func (r *Replicator) onAnnounce(from peer.ID, a *Announce, size int) {
 			if len(added) > 0 {
 				r.obs.Received(from, len(added))
 				r.noteApplied(added, from)
+				r.checkRedactions(from, added)
 				id := r.pushes.addPush(from, added, size, r.cfg.Clock.Now())
 				r.log.Debug("pushed events applied", "session", id, "peer", from, "events", len(added))
 			}

@@ -19,9 +19,9 @@ import (
 	"github.com/rumor-sync/rumor/gossip/policy"
 )
 
-// Protocol names, under the mesh's namespace /rumor/<mesh>/.
+// Protocol names, under the mesh's namespace /rumor/<mesh>/. The sync
+// protocol has one ID per version (sync/1, sync/2; see syncProtocols).
 const (
-	syncProtocolName = "sync/1"
 	blobProtocolName = "blob/1"
 	announceTopic    = "announce/1"
 )
@@ -43,7 +43,8 @@ type Replicator struct {
 	announced   atomic.Uint64 // announcements published
 	eagerQueued atomic.Uint64 // blobs queued for a background fetch
 
-	syncProto, blobProto protocol.ID
+	syncProtos []protocol.ID // newest first: what this node offers
+	blobProto  protocol.ID
 
 	mu         sync.Mutex // guards rnd, peers, running, inbound, rejections
 	rnd        *rand.Rand
@@ -88,7 +89,7 @@ func New(cfg Config) (*Replicator, error) {
 		pushes:     newTraceRing(traceSize),
 		pol:        pol,
 		budget:     budget.NewSet(cfg.Clock),
-		syncProto:  cfg.Mesh.Protocol(syncProtocolName),
+		syncProtos: syncProtocols(cfg.Mesh, cfg.MaxProtocol),
 		blobProto:  cfg.Mesh.Protocol(blobProtocolName),
 		rnd:        rand.New(rand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:]))),
 		peers:      map[peer.ID]*peerState{},
@@ -106,7 +107,9 @@ func New(cfg Config) (*Replicator, error) {
 func (r *Replicator) Start(ctx context.Context) error {
 	r.ctx, r.cancel = context.WithCancel(ctx)
 	h := r.mesh.Host()
-	h.SetStreamHandler(r.syncProto, r.handleSync)
+	for _, id := range r.syncProtos {
+		h.SetStreamHandler(id, r.handleSync)
+	}
 	h.SetStreamHandler(r.blobProto, r.handleBlob)
 	if err := r.startPush(); err != nil {
 		r.cancel()
@@ -132,7 +135,9 @@ func (r *Replicator) Close() error {
 		return nil
 	}
 	h := r.mesh.Host()
-	h.RemoveStreamHandler(r.syncProto)
+	for _, id := range r.syncProtos {
+		h.RemoveStreamHandler(id)
+	}
 	h.RemoveStreamHandler(r.blobProto)
 	r.cancel()
 	r.wg.Wait()

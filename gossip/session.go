@@ -33,11 +33,13 @@ type SessionRecord struct {
 	Ranges    []crdt.Range     `json:"ranges"`
 	Outcome   string           `json:"result"`
 	Error     string           `json:"error,omitempty"`
+	// Protocol is the sync protocol version the session ran in.
+	Protocol uint8 `json:"protocol"`
 }
 
 // SyncWith runs one anti-entropy session with p now and returns its record.
 func (r *Replicator) SyncWith(ctx context.Context, p peer.ID) (SessionRecord, error) {
-	s, err := r.mesh.Host().NewStream(ctx, p, r.syncProto)
+	s, err := r.mesh.Host().NewStream(ctx, p, r.syncProtos...)
 	if err != nil {
 		return SessionRecord{}, fmt.Errorf("gossip: open sync stream to %s: %w", p, err)
 	}
@@ -99,8 +101,16 @@ func (r *Replicator) drive(ctx context.Context, s network.Stream, initiator bool
 	if initiator {
 		rec.Direction = "out"
 	}
-	sess := syncproto.NewSession(r.sessionConfig(), r.cfg.Store, initiator)
-	d := &driver{r: r, s: s, sess: sess, peer: p, w: bufio.NewWriterSize(r.throttle(ctx, s), 64<<10), ctx: ctx}
+	cfg := r.sessionConfig()
+	cfg.Version = syncVersion(s.Protocol())
+	codec, err := syncproto.NewCodec(cfg.Version)
+	if err != nil { // a protocol ID we do not serve: multistream would not have picked it
+		s.Reset()
+		return r.finish(rec, syncproto.Result{Err: err})
+	}
+	rec.Protocol = cfg.Version
+	sess := syncproto.NewSession(cfg, r.cfg.Store, initiator)
+	d := &driver{r: r, s: s, sess: sess, peer: p, codec: codec, w: bufio.NewWriterSize(r.throttle(ctx, s), 64<<10), ctx: ctx}
 	frames := make(chan frameIn, 8)
 	go d.readLoop(frames)
 	ticker := time.NewTicker(r.cfg.Tick)
@@ -140,18 +150,19 @@ func (r *Replicator) drive(ctx context.Context, s network.Stream, initiator bool
 
 // driver carries one session's I/O state.
 type driver struct {
-	r    *Replicator
-	s    network.Stream
-	sess *syncproto.Session
-	peer peer.ID
-	w    *bufio.Writer
-	ctx  context.Context
+	r     *Replicator
+	s     network.Stream
+	sess  *syncproto.Session
+	peer  peer.ID
+	codec syncproto.Codec // the session's protocol version
+	w     *bufio.Writer
+	ctx   context.Context
 }
 
 func (d *driver) readLoop(out chan<- frameIn) {
 	br := bufio.NewReaderSize(d.s, 64<<10)
 	for {
-		m, err := syncproto.ReadFrame(br)
+		m, err := d.codec.ReadFrame(br)
 		select {
 		case out <- frameIn{m, err}:
 		case <-d.ctx.Done():
@@ -204,7 +215,7 @@ func (d *driver) send(msgs []syncproto.Message) error {
 	}
 	_ = d.s.SetWriteDeadline(time.Now().Add(30 * time.Second))
 	for _, m := range msgs {
-		if err := syncproto.WriteFrame(d.w, m); err != nil {
+		if err := d.codec.WriteFrame(d.w, m); err != nil {
 			return err
 		}
 	}
@@ -227,6 +238,7 @@ func (d *driver) apply(a syncproto.Apply) error {
 	if len(added) > 0 {
 		d.r.obs.Received(d.peer, len(added))
 		d.r.noteApplied(added, d.peer)
+		d.r.checkRedactions(d.peer, added)
 	}
 	return nil
 }
@@ -243,6 +255,13 @@ func (r *Replicator) finish(rec SessionRecord, res syncproto.Result) SessionReco
 	if res.Err != nil {
 		rec.Outcome, rec.Error = outcome(res.Err), res.Err.Error()
 	}
+	for range res.Refused {
+		r.reject(p, "redaction_unauthorized")
+	}
+	if res.Refused > 0 || res.Withheld > 0 {
+		r.log.Info("redacted events not exchanged", "session", rec.ID, "peer", rec.Peer, "protocol", rec.Protocol,
+			"refused", res.Refused, "withheld", res.Withheld)
+	}
 	for _, f := range res.Forks {
 		r.log.Error("forked origin: two sealed events at one dot", "origin", f[0].Device, "seq", f[0].Seq,
 			"held", f[0].Hash().String(), "received", f[1].Hash().String(), "peer", rec.Peer)
@@ -257,7 +276,8 @@ func (r *Replicator) finish(rec SessionRecord, res syncproto.Result) SessionReco
 	lvl := slogLevel(res.Err)
 	r.log.Log(context.Background(), lvl, "sync session", "session", rec.ID, "peer", rec.Peer,
 		"direction", rec.Direction, "events_in", rec.EventsIn, "events_out", rec.EventsOut,
-		"bytes_in", rec.BytesIn, "bytes_out", rec.BytesOut, "duration", rec.Duration, "result", rec.Outcome, "err", rec.Error)
+		"bytes_in", rec.BytesIn, "bytes_out", rec.BytesOut, "duration", rec.Duration, "result", rec.Outcome,
+		"protocol", rec.Protocol, "err", rec.Error)
 	return rec
 }
 

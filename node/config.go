@@ -81,6 +81,16 @@ type Config struct {
 	// OnCommit, if set, is called with the events of every durable commit
 	// (local or received), in commit order. It must not block.
 	OnCommit func(events []*event.Event)
+	// Operators are the device ids allowed to redact any device's events
+	// (DELETE /v1/events/{id}); a device may always redact its own. Every
+	// node checks every redaction it receives against its own list, so the
+	// list should be the same across a mesh. Default none.
+	Operators []string
+	// SyncProtocol is the newest sync protocol version the node speaks: 0
+	// (the default) for the newest, 1 to behave as a node of the previous
+	// release while a mesh is upgraded (it then neither sends nor receives
+	// redacted events). See gossip.Config.MaxProtocol.
+	SyncProtocol int
 }
 
 // DefaultConfig returns the defaults documented on each Config field.
@@ -132,5 +142,5 @@ func (c *Config) Validate() error {
 	if c.SyncInterval <= 0 {
 		return fmt.Errorf("node: config: sync interval %v must be positive", c.SyncInterval)
 	}
-	return nil
+	return c.validateRedaction()
 }

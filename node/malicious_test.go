@@ -64,10 +64,10 @@ func (a *attacker) session(t *testing.T, target *testNode) (network.Stream, *buf
 			t.Fatal(err)
 		}
 		br = bufio.NewReader(s)
-		if err := syncproto.WriteFrame(s, &syncproto.Hello{Schema: 1, Digest: [16]byte{1}, Events: 1}); err != nil {
+		if err := v1Codec.WriteFrame(s, &syncproto.Hello{Schema: 1, Digest: [16]byte{1}, Events: 1}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err = syncproto.ReadFrame(br); err == nil {
+		if _, err = v1Codec.ReadFrame(br); err == nil {
 			break
 		}
 		s.Reset()
@@ -77,7 +77,7 @@ func (a *attacker) session(t *testing.T, target *testNode) (network.Stream, *buf
 		time.Sleep(20 * time.Millisecond)
 	}
 	ctxBytes, _ := crdt.NewContext().MarshalBinary()
-	if err := syncproto.WriteFrame(s, &syncproto.SyncReq{Context: ctxBytes}); err != nil {
+	if err := v1Codec.WriteFrame(s, &syncproto.SyncReq{Context: ctxBytes}); err != nil {
 		t.Fatal(err)
 	}
 	return s, br
@@ -106,7 +106,7 @@ func chain(t *testing.T, origin string, signer crypto.PrivKey, n int, tag string
 func expectRejected(t *testing.T, br *bufio.Reader) {
 	t.Helper()
 	for {
-		m, err := syncproto.ReadFrame(br)
+		m, err := v1Codec.ReadFrame(br)
 		if err != nil {
 			return // stream reset: rejected
 		}
@@ -128,7 +128,7 @@ func TestMaliciousPeerIsRejectedAndBanned(t *testing.T) {
 	events, _ := chain(t, other.origin, other.key, 4, "a")
 	_, forged := chain(t, other.origin, evil.key, 4, "a")
 	forged.Head = events[3].Hash()
-	syncproto.WriteFrame(s, &syncproto.Delta{Events: events, Seal: forged})
+	v1Codec.WriteFrame(s, &syncproto.Delta{Events: events, Seal: forged})
 	expectRejected(t, br)
 	s.Reset()
 
@@ -167,10 +167,10 @@ func TestForkedOriginIsDetected(t *testing.T) {
 	evil := newAttacker(t, 44)
 	honest, seal := chain(t, evil.origin, evil.key, 5, "one")
 	s, br := evil.session(t, target)
-	if err := syncproto.WriteFrame(s, &syncproto.Delta{Events: honest, Seal: seal}); err != nil {
+	if err := v1Codec.WriteFrame(s, &syncproto.Delta{Events: honest, Seal: seal}); err != nil {
 		t.Fatal(err)
 	}
-	if err := syncproto.WriteFrame(s, &syncproto.Done{}); err != nil {
+	if err := v1Codec.WriteFrame(s, &syncproto.Done{}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 10*time.Second, "the first chain to be applied", func() bool {
@@ -181,7 +181,7 @@ func TestForkedOriginIsDetected(t *testing.T) {
 	digest := target.Store().Summary().Digest
 	forked, fseal := chain(t, evil.origin, evil.key, 5, "two")
 	s, br = evil.session(t, target)
-	syncproto.WriteFrame(s, &syncproto.Delta{Events: forked, Seal: fseal})
+	v1Codec.WriteFrame(s, &syncproto.Delta{Events: forked, Seal: fseal})
 	expectRejected(t, br)
 	if target.Store().Summary().Digest != digest {
 		t.Fatal("a forked chain changed the store")
@@ -199,3 +199,7 @@ func TestForkedOriginIsDetected(t *testing.T) {
 		t.Fatalf("held event replaced by the fork: %v %s", err, e.Payload)
 	}
 }
+
+// v1Codec speaks sync protocol version 1, which the attacker's streams
+// (opened on sync/1) negotiate.
+var v1Codec, _ = syncproto.NewCodec(syncproto.Version1)

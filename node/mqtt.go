@@ -234,6 +234,8 @@ func mqttInput(typ string, body []byte) (event.Input, string, error) {
 		return event.Input{}, RejectTopic, fmt.Errorf("event type in the topic is longer than %d bytes", event.MaxTypeLen)
 	case !utf8.ValidString(typ):
 		return event.Input{}, RejectTopic, errors.New("event type in the topic is not UTF-8")
+	case typ == event.RedactionType:
+		return event.Input{}, RejectTopic, fmt.Errorf("event type %q is reserved for redactions", typ)
 	}
 	body = bytes.TrimSpace(body)
 	if !jsonscan.Valid(body) {

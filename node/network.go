@@ -37,7 +37,8 @@ func (n *Node) startNetwork(ctx context.Context) error {
 		return fmt.Errorf("node: start mesh: %w", err)
 	}
 	gcfg := gossip.DefaultConfig()
-	gcfg.Mesh, gcfg.Store, gcfg.Blobs = m, n.store, n.blobs
+	gcfg.Mesh, gcfg.Store, gcfg.Blobs = m, n.store, redactedBlobs{n.blobs, n.store}
+	gcfg.MaxProtocol = uint8(n.cfg.SyncProtocol)
 	gcfg.Clock, gcfg.Logger = n.cfg.Clock, n.log
 	gcfg.Policy, gcfg.Sink, gcfg.Session.Window = n.sw.holder, n.cfg.Role == RoleSink, syncWindow
 	gcfg.Observer = observers{seriesObserver{n.series}, n.metrics}
@@ -121,7 +122,7 @@ func (n *Node) health() any { return n.healthReport() }
 // fetchBlob assembles a blob from peers for the API.
 func (n *Node) fetchBlob(ctx context.Context, c cid.Cid) error {
 	_, r := n.network()
-	if r == nil {
+	if r == nil || n.store.BlobRedacted(c) {
 		return gossip.ErrBlobUnavailable
 	}
 	return r.FetchBlob(ctx, c, "")

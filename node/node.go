@@ -37,6 +37,8 @@ type Node struct {
 	blobs  *cas.Store
 	api    *api.Server
 
+	rel releaser // releases blobs of redacted events
+
 	netMu sync.Mutex // guards mesh, repl and mqtt
 	mesh  *mesh.Mesh
 	repl  *gossip.Replicator
@@ -89,6 +91,7 @@ func New(cfg Config) (*Node, error) {
 	scfg.Dir, scfg.Origin, scfg.Signer = cfg.DataDir, id.ID.String(), id.Key
 	scfg.Clock, scfg.Logger, scfg.MaxClockSkew = cfg.Clock, n.log, cfg.MaxClockSkew
 	scfg.OnCommit = n.committed
+	scfg.Operators = cfg.Operators
 	if n.store, err = store.Open(scfg); err != nil {
 		return nil, err
 	}
@@ -107,11 +110,13 @@ func New(cfg Config) (*Node, error) {
 		Events: observedStore{n.store, n.metrics, cfg.Clock}, Blobs: n.blobs, Info: n.info, Health: n.health, Fetch: n.fetchBlob,
 		MaxBody: cfg.MaxBody, MaxBlob: cfg.MaxBlob, Logger: n.log,
 		Trace: n.trace, Ready: n.ready, Switches: switchesAPI{n}, CheckPayload: n.payloadCheck(),
+		Redactor: n.store,
 	})
 	if err != nil {
 		n.store.Close()
 		return nil, err
 	}
+	n.startReleaser()
 	n.mountDashboard()
 	n.api.Handle("GET /metrics", n.metrics.Handler())
 	return n, nil
@@ -132,6 +137,7 @@ func (n *Node) Handler() http.Handler { return n.api }
 // committed is the store's OnCommit hook: it hands durable events to the
 // replicator for push.
 func (n *Node) committed(events []*event.Event) {
+	n.noteRedactions(events)
 	n.countCommit(events)
 	n.countIngested(events)
 	if _, r := n.network(); r != nil {
@@ -186,7 +192,7 @@ func (n *Node) Run(ctx context.Context, ready func(addr net.Addr)) error {
 // In-flight commits finish first.
 func (n *Node) Close() error {
 	n.closing.Store(true)
-	err := errors.Join(n.stopMQTT(), n.stopNetwork(), n.store.Close())
+	err := errors.Join(n.stopMQTT(), n.stopNetwork(), n.stopReleaser(), n.store.Close())
 	if err == nil {
 		n.log.Info("closed cleanly")
 	}

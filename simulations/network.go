@@ -11,7 +11,7 @@ import (
 type eventT = event.Event
 
 // helloSize is the size of a HELLO frame, header included.
-var helloSize = uint64(syncproto.FrameSize(&syncproto.Hello{}))
+var helloSize = uint64(syncproto.FrameSize(&syncproto.Hello{Versions: syncproto.SupportedVersions}))
 
 // errMalformedFrame is what a receiver aborts with when a corrupted frame
 // does not decode.

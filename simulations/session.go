@@ -117,7 +117,7 @@ func (s *sim) deliver(ss *session, i int, m syncproto.Message, synth, malformed 
 // responder only compares its digest with its own, and they differ, so
 // any digest that cannot equal a real one serves.
 func (ss *session) fakeHello(schema uint32) *syncproto.Hello {
-	h := &syncproto.Hello{Schema: schema, Events: ss.helloN}
+	h := &syncproto.Hello{Schema: schema, Events: ss.helloN, Versions: syncproto.SupportedVersions}
 	for k := range 8 {
 		h.Digest[k] = byte(ss.helloFP[0] >> (8 * k))
 		h.Digest[8+k] = byte(ss.helloFP[1]>>(8*k)) ^ 0x5a

@@ -41,6 +41,10 @@ type Config struct {
 	// event further ahead is still stored, but counted (ClockSkewed) and
 	// not followed. 0 to 24 h. Default 1 min.
 	MaxClockSkew time.Duration
+	// Operators are the device ids allowed to redact any event here; a
+	// device may always redact its own. Every redaction, made here or
+	// received, takes effect only if its redactor has that right.
+	Operators []string
 	// OnCommit, if set, is called by the commit goroutine with the events of
 	// every durable commit, in commit order. It must not block or retain the
 	// slice beyond the call.

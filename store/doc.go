@@ -42,6 +42,21 @@
 // from another event (only a misbehaving device makes one) indexes the
 // smaller dot on every replica; the other event is read by its dot only.
 //
+// Redaction. A redaction (event.Redaction) is carried by a redaction
+// event and takes effect in the indexer's transaction of that event, if
+// its signature and its redactor's right (Config.Operators) check out:
+// the store records it under the 'x' prefix, takes the target's share out
+// of the aggregates, drops its blob references and queues its bytes for
+// erasure. From then on every read (Get, GetByID, Scan, ReadRun) returns
+// the target in redacted form (event.Redaction.Stub), which keeps its hash
+// and so its place in the chain; a whole copy arriving later is written
+// redacted, never with its payload. An eraser goroutine overwrites the
+// payload in the segment once the durable checkpoint has passed it (see
+// redact_erase.go for exactly what stays on disk). Redactions lists them
+// in the order they took effect, for sinks; BlobsToRelease the blobs no
+// event references any more. See redact_index.go for the order-independence
+// argument.
+//
 // Concurrency. The writer goroutine owns seq assignment and the segment's
 // write offset; the indexer goroutine owns badger writes, its working
 // copy of the context and the aggregates cache. Readers take Store.mu (read) to see the

@@ -97,7 +97,7 @@ func (s *Store) readEvent(loc location) (*event.Event, error) {
 	if err := e.UnmarshalBinary(b); err != nil {
 		return nil, fmt.Errorf("store: corrupt event at segment %d offset %d: %w", loc.segment, loc.offset, err)
 	}
-	return e, nil
+	return s.view(e), nil
 }
 
 // Query selects stored events for Scan. Zero values select everything.
@@ -190,6 +190,7 @@ func (sc *scanner) run(origin string, r run) error {
 		if err := e.UnmarshalBinary(enc); err != nil {
 			return fmt.Errorf("store: corrupt event %s/%d: %w", origin, seq, err)
 		}
+		e = sc.s.view(e)
 		if sc.q.Type != "" && e.Type != sc.q.Type {
 			continue
 		}

@@ -40,8 +40,11 @@ func (r *recordBuilder) addEvent(e *event.Event, hash bool) event.Hash {
 	r.lengths = append(r.lengths, len(r.scratch))
 	r.buf = append(r.buf, r.scratch...)
 	r.count++
-	if !hash {
+	switch {
+	case !hash:
 		return event.Hash{}
+	case e.Redaction != nil: // a redacted event keeps the original's hash
+		return e.Redaction.Hash
 	}
 	return sha256.Sum256(r.scratch)
 }

@@ -69,6 +69,7 @@ func (s *Store) replay() error {
 		return err
 	}
 	s.ctx = s.c.ctx.Clone()
+	s.red.publish(s.c.takeRedactions())
 	if replayed > 0 {
 		s.log.Info("replayed log tail", "events", replayed)
 	}

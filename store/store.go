@@ -44,6 +44,8 @@ type Store struct {
 	clock   hlcState // the writer's HLC, published for readers
 	c       syncer   // owned by the syncer goroutine
 
+	red redactState // redactions in effect (redact.go)
+
 	gate   sync.RWMutex // guards closed; held (read) while submitting a request
 	closed bool
 
@@ -90,10 +92,11 @@ func Open(cfg Config) (*Store, error) {
 		}
 		return nil, err
 	}
-	s.wg.Add(3)
+	s.wg.Add(4)
 	go s.runWriter()
 	go s.runSyncer()
 	go s.runIndexer()
+	go s.runEraser()
 	return s, nil
 }
 
@@ -125,12 +128,20 @@ func (s *Store) load() error {
 	if err := s.origins.load(s.db); err != nil {
 		return err
 	}
+	if err := s.loadRedactions(); err != nil {
+		return err
+	}
+	if err := s.initBlobIndex(); err != nil {
+		return err
+	}
 	segs, err := openSegments(filepath.Join(s.cfg.Dir, "log"), s.cfg.SegmentBytes)
 	if err != nil {
 		return err
 	}
 	s.segs = segs
-	s.c.init(s)
+	if err := s.c.init(s); err != nil {
+		return err
+	}
 	if err := s.replay(); err != nil {
 		return err
 	}

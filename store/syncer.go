@@ -25,12 +25,14 @@ type syncer struct {
 	pending  atomic.Int64   // their number
 	ctx      *crdt.Context  // committed context plus what the open transaction adds
 	aggs     aggCache
+	red      indexRedactions
 }
 
-func (c *syncer) init(s *Store) {
+func (c *syncer) init(s *Store) error {
 	c.s = s
 	c.ctx = s.ctx.Clone()
 	c.aggs = aggCache{db: s.db, m: map[crdt.AggKey]*crdt.Agg{}}
+	return c.red.init(s)
 }
 
 // runSyncer makes written groups durable: it takes every group written
@@ -111,12 +113,17 @@ func (c *syncer) commit(batch []*group) {
 	err := c.s.Err()
 	var tb *txnBatch
 	if err == nil {
+		if hasRedactionEvent(batch) {
+			c.inflight.Wait() // redactions read their targets back: see every earlier commit
+		}
 		tb, err = c.index(batch)
 	}
 	if err != nil { // the batch was acknowledged: it is in the log, replayed on restart
 		c.s.fail(err)
 		return
 	}
+	reds, wake := c.takeRedactions(), c.red.wake
+	c.red.wake = false
 	c.inflight.Add(1)
 	c.pending.Add(1)
 	tb.txn.CommitWith(func(err error) {
@@ -126,16 +133,21 @@ func (c *syncer) commit(batch []*group) {
 			c.s.fail(fmt.Errorf("store: commit index: %w", err))
 			return
 		}
-		c.publish(batch)
+		c.publish(batch, reds, wake)
 	})
 }
 
-// publish makes an indexed batch visible to readers and hands it to the
-// OnCommit hook.
-func (c *syncer) publish(batch []*group) {
+// publish makes an indexed batch and the redactions it recorded visible to
+// readers, wakes the eraser if it queued erasures, and hands the batch to
+// the OnCommit hook.
+func (c *syncer) publish(batch []*group, reds []*event.Redaction, wake bool) {
 	var events []*event.Event
 	for _, g := range batch {
 		events = append(events, g.events...)
+	}
+	c.s.red.publish(reds)
+	if wake {
+		c.s.wakeEraser()
 	}
 	c.s.publish(events, batch[len(batch)-1].seq)
 	if c.s.cfg.OnCommit != nil {
@@ -232,7 +244,7 @@ func (t *txnBatch) addEvent(e *event.Event, loc location) error {
 			return err
 		}
 	}
-	if err := t.c.aggs.apply(t.txn, e); err != nil {
+	if err := t.indexContent(e, d, loc); err != nil {
 		return err
 	}
 	if t.size >= txnSoftLimit {

@@ -52,16 +52,29 @@ type writer struct {
 	rb    recordBuilder
 	frame []byte
 	seq   uint64 // groups written so far
+
+	// redactions are the redactions committed and in flight, by target.
+	redactions map[crdt.Dot]*event.Redaction
 }
 
 // Ingest stores inputs as new local events and returns their acks in
 // order, once they are durable. A request is all-or-nothing: its events are
 // written in one record. Inputs must have passed event.ParseInput. If ctx
 // ends before the commit, Ingest returns ctx.Err() and the events may or
-// may not have been stored.
+// may not have been stored. An input of the reserved type
+// event.RedactionType fails with ErrReservedType: use Redact.
 func (s *Store) Ingest(ctx context.Context, inputs []event.Input) ([]Ack, error) {
+	return s.ingest(ctx, inputs, false)
+}
+
+func (s *Store) ingest(ctx context.Context, inputs []event.Input, redaction bool) ([]Ack, error) {
 	if len(inputs) == 0 {
 		return nil, nil
+	}
+	for i := range inputs {
+		if inputs[i].Type == event.RedactionType && !redaction {
+			return nil, ErrReservedType
+		}
 	}
 	r := &request{inputs: inputs, done: make(chan struct{})}
 	if err := s.roundTrip(ctx, r); err != nil {
@@ -118,6 +131,7 @@ func (s *Store) submit(ctx context.Context, r *request) error {
 func (w *writer) init(s *Store) error {
 	w.s = s
 	w.known = s.ctx.Clone()
+	w.redactions = s.red.snapshot()
 	origin := s.cfg.Origin
 	w.next = s.ctx.Highest(origin) + 1
 	var head *event.Event
@@ -205,6 +219,7 @@ func (w *writer) write(reqs []*request, n int) (*group, error) {
 		}
 		for i := range r.inputs {
 			e := localEvent(&r.inputs[i], w.ids.Next(now), w.s.cfg.Origin, next, now, head)
+			w.note(e)
 			head = w.rb.addEvent(e, true)
 			next++
 			g.events = append(g.events, e)
@@ -216,6 +231,8 @@ func (w *writer) write(reqs []*request, n int) (*group, error) {
 				continue
 			}
 			own := e.Device == w.s.cfg.Origin && e.Seq >= next // our own past, from a peer
+			e = w.writeForm(e)
+			w.note(e)
 			h := w.rb.addEvent(e, own)
 			added = append(added, d)
 			if own {

@@ -32,6 +32,7 @@ NDJSON comes through as is: one event object per line.`,
   rumor events --order time --since 2025-11-25T00:00:00Z --limit 1000`,
 		Args: cobra.NoArgs,
 	}
+	cmd.AddCommand(newRedactCmd())
 	c := addClientFlags(cmd)
 	f := cmd.Flags()
 	f.StringVar(&device, "device", "", "only this device's events (default: all devices)")
@@ -92,7 +93,11 @@ func writeEvents(w io.Writer, r io.Reader, withHLC bool) error {
 		} else if err != nil {
 			return fmt.Errorf("reading events: %w", err)
 		}
-		row := []string{formatTime(e.TS), e.Type, e.DeviceID, strconv.FormatUint(e.Seq, 10), e.EventID, truncate(string(e.Payload), 60)}
+		payload := truncate(string(e.Payload), 60)
+		if e.Redacted {
+			payload = "(redacted by " + truncate(e.RedactedBy, 16) + ")"
+		}
+		row := []string{formatTime(e.TS), e.Type, e.DeviceID, strconv.FormatUint(e.Seq, 10), e.EventID, payload}
 		if withHLC {
 			row = append([]string{e.HLC}, row...)
 		}

@@ -89,6 +89,8 @@ take a restart; a reload reports those that differ.`,
 	f.StringVar(&cfg.SchemasFile, "schemas", "", "schema registry: a JSON file of event type → schema version → JSON Schema; payloads must match at ingest and on receipt (default none)")
 	f.DurationVar(&cfg.MaxClockSkew, "max-clock-skew", cfg.MaxClockSkew, "how far ahead of this node's clock a received event's HLC may be for the clock to follow it (0 to 24h); events further ahead are stored, counted and not followed")
 	f.StringVar(&cfg.MQTTAddr, "mqtt", "", "MQTT broker listen address, e.g. 127.0.0.1:1883; a message to rumor/events/<type> becomes an event (default off)")
+	f.StringArrayVar(&cfg.Operators, "operator", nil, "device id allowed to redact any device's events (repeatable; give every node the same list) (default none: a device redacts only its own)")
+	f.IntVar(&cfg.SyncProtocol, "sync-protocol", 0, "newest sync protocol version to speak: 2, or 1 to act as a node of the previous release during an upgrade (default 0: the newest)")
 	f.String("config", "", "YAML config file; flags and RUMOR_* variables override it (default none)")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")

@@ -9,9 +9,9 @@ import (
 	"slices"
 )
 
-// Frame layout, protocol version 1:
+// Frame layout, every protocol version:
 //
-//	frame = version:byte(1) type:byte length:uvarint payload:length
+//	frame = version:byte type:byte length:uvarint payload:length
 //
 // The length is a minimal uvarint and at most the type's limit (MaxFrame;
 // a whole HELLO frame is at most MaxHelloFrame bytes; DONE has an empty
@@ -24,9 +24,47 @@ const maxLenBytes = 4
 // actually received.
 const readChunk = 64 << 10
 
-// AppendFrame appends m's frame to b. It fails if m cannot be encoded or
-// exceeds its type's size limit.
-func AppendFrame(b []byte, m Message) ([]byte, error) {
+// Codec reads and writes the frames of one protocol version. The zero
+// Codec speaks the newest, Version. A Codec is a small value, safe to copy
+// and to use concurrently.
+type Codec struct{ version uint8 }
+
+// NewCodec returns the codec of protocol version v.
+func NewCodec(v uint8) (Codec, error) {
+	if v < MinVersion || v > Version {
+		return Codec{}, fmt.Errorf("syncproto: protocol version %d: this build speaks %d to %d", v, MinVersion, Version)
+	}
+	return Codec{version: v}, nil
+}
+
+// Version is the codec's protocol version.
+func (c Codec) Version() uint8 {
+	if c.version == 0 {
+		return Version
+	}
+	return c.version
+}
+
+// AppendFrame appends m's frame to b in the newest protocol version.
+func AppendFrame(b []byte, m Message) ([]byte, error) { return Codec{}.AppendFrame(b, m) }
+
+// WriteFrame writes m as one frame of the newest protocol version.
+func WriteFrame(w io.Writer, m Message) error { return Codec{}.WriteFrame(w, m) }
+
+// ReadFrame reads one frame of the newest protocol version; see
+// Codec.ReadFrame.
+func ReadFrame(r io.Reader) (Message, error) { return Codec{}.ReadFrame(r) }
+
+// DecodeFrame decodes b, one frame of the newest protocol version.
+func DecodeFrame(b []byte) (Message, error) { return Codec{}.DecodeFrame(b) }
+
+// FrameSize is the number of bytes m takes on the wire in the newest
+// protocol version, header included.
+func FrameSize(m Message) int { return Codec{}.FrameSize(m) }
+
+// AppendFrame appends m's frame to b. It fails if m cannot be encoded in
+// this version or exceeds its type's size limit.
+func (c Codec) AppendFrame(b []byte, m Message) ([]byte, error) {
 	if m == nil {
 		return b, errors.New("syncproto: nil message")
 	}
@@ -34,7 +72,8 @@ func AppendFrame(b []byte, m Message) ([]byte, error) {
 	if !ok {
 		return b, fmt.Errorf("syncproto: unknown message type %d", m.Type())
 	}
-	p, err := payload(m)
+	v := c.Version()
+	p, err := payload(m, v)
 	if err != nil {
 		return b, err
 	}
@@ -42,14 +81,14 @@ func AppendFrame(b []byte, m Message) ([]byte, error) {
 		return b, fmt.Errorf("syncproto: %s payload of %d bytes exceeds %d", m.Type(), len(p), limit)
 	}
 	b = slices.Grow(b, 2+maxLenBytes+len(p))
-	b = append(b, Version, byte(m.Type()))
+	b = append(b, v, byte(m.Type()))
 	b = binary.AppendUvarint(b, uint64(len(p)))
 	return append(b, p...), nil
 }
 
 // WriteFrame writes m as one frame with a single Write call.
-func WriteFrame(w io.Writer, m Message) error {
-	frame, err := AppendFrame(nil, m)
+func (c Codec) WriteFrame(w io.Writer, m Message) error {
+	frame, err := c.AppendFrame(nil, m)
 	if err != nil {
 		return err
 	}
@@ -60,12 +99,12 @@ func WriteFrame(w io.Writer, m Message) error {
 }
 
 // ReadFrame reads exactly one frame from r and decodes it. It checks the
-// version, the type and the declared length against the type's limit before
-// allocating, and never allocates much more than the bytes actually
-// received. It returns io.EOF if r ends cleanly before the frame; errors
-// about the frame's contents (including a frame cut short) wrap
-// ErrMalformed; errors from r are returned wrapped.
-func ReadFrame(r io.Reader) (Message, error) {
+// version (the codec's), the type and the declared length against the
+// type's limit before allocating, and never allocates much more than the
+// bytes actually received. It returns io.EOF if r ends cleanly before the
+// frame; errors about the frame's contents (including a frame cut short)
+// wrap ErrMalformed; errors from r are returned wrapped.
+func (c Codec) ReadFrame(r io.Reader) (Message, error) {
 	var hdr [2]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		if errors.Is(err, io.EOF) {
@@ -73,8 +112,9 @@ func ReadFrame(r io.Reader) (Message, error) {
 		}
 		return nil, readError(err)
 	}
-	if hdr[0] != Version {
-		return nil, fmt.Errorf("%w: protocol version %d, want %d", ErrMalformed, hdr[0], Version)
+	v := c.Version()
+	if hdr[0] != v {
+		return nil, fmt.Errorf("%w: protocol version %d, want %d", ErrMalformed, hdr[0], v)
 	}
 	t := Type(hdr[1])
 	limit, ok := maxPayload(t)
@@ -92,13 +132,20 @@ func ReadFrame(r io.Reader) (Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decodePayload(t, payload)
+	return decodePayload(v, t, payload)
+}
+
+// FrameSize is the number of bytes m takes on the wire, header included
+// (0 payload bytes if m cannot be encoded in this version).
+func (c Codec) FrameSize(m Message) int {
+	n := payloadLen(m, c.Version())
+	return 2 + uvarintLen(uint64(n)) + n
 }
 
 // DecodeFrame decodes b, which must hold exactly one frame.
-func DecodeFrame(b []byte) (Message, error) {
+func (c Codec) DecodeFrame(b []byte) (Message, error) {
 	r := bytes.NewReader(b)
-	m, err := ReadFrame(r)
+	m, err := c.ReadFrame(r)
 	switch {
 	case errors.Is(err, io.EOF):
 		return nil, fmt.Errorf("%w: empty frame", ErrMalformed)
@@ -154,19 +201,27 @@ func readPayload(r io.Reader, n int) ([]byte, error) {
 	return buf, nil
 }
 
-// decodePayload decodes the payload of a frame of type t.
-func decodePayload(t Type, payload []byte) (Message, error) {
+// decodePayload decodes the payload of a frame of type t in version v.
+func decodePayload(v uint8, t Type, payload []byte) (Message, error) {
 	var m interface {
 		Message
 		UnmarshalBinary([]byte) error
 	}
 	switch t {
 	case TypeHello:
-		m = new(Hello)
+		h := new(Hello)
+		if err := h.decode(payload, v); err != nil {
+			return nil, err
+		}
+		return h, nil
 	case TypeSyncReq:
 		m = new(SyncReq)
 	case TypeDelta:
-		m = new(Delta)
+		d := new(Delta)
+		if err := d.decode(payload, v); err != nil {
+			return nil, err
+		}
+		return d, nil
 	case TypeDone:
 		m = new(Done)
 	case TypeAck:

@@ -22,8 +22,9 @@ func sampleMessages(t testing.TB) map[string]Message {
 	ctx.AddRange(crdt.Range{Origin: o.id, From: 1, To: 9})
 	ctx.Add(crdt.Dot{Origin: o.id, Seq: 12})
 	return map[string]Message{
-		"hello":          &Hello{Schema: 1, Digest: digest16(ctx), Events: 10},
-		"hello max":      &Hello{Schema: ^uint32(0), Digest: [16]byte{0xff}, Events: ^uint64(0)},
+		"hello":          &Hello{Schema: 1, Digest: digest16(ctx), Events: 10, Versions: SupportedVersions},
+		"hello max":      &Hello{Schema: ^uint32(0), Digest: [16]byte{0xff}, Events: ^uint64(0), Versions: ^Versions(0)},
+		"delta redacted": &Delta{Events: redactedCopy(t, o, log[1].events, 1).events, Seal: log[1].seal},
 		"sync_req":       syncReq(t, ctx),
 		"sync_req empty": syncReq(t, crdt.NewContext()),
 		"delta unsealed": &Delta{Events: log[0].events[:2]},
@@ -81,10 +82,16 @@ func TestFrameRoundTrip(t *testing.T) {
 	}
 }
 
-func TestHelloFrameIs31Bytes(t *testing.T) {
-	f, err := AppendFrame(nil, &Hello{Schema: 7, Events: 1 << 40})
-	if err != nil || len(f) != 31 {
-		t.Fatalf("HELLO frame %d bytes, %v", len(f), err)
+// A HELLO frame is 31 bytes in version 1, 32 in version 2 (the versions
+// its sender speaks).
+func TestHelloFrameSize(t *testing.T) {
+	h := &Hello{Schema: 7, Events: 1 << 40, Versions: SupportedVersions}
+	for v, want := range map[uint8]int{Version1: 31, Version2: 32} {
+		c, _ := NewCodec(v)
+		f, err := c.AppendFrame(nil, h)
+		if err != nil || len(f) != want || c.FrameSize(h) != want {
+			t.Fatalf("version %d HELLO frame %d bytes (FrameSize %d), %v; want %d", v, len(f), c.FrameSize(h), err, want)
+		}
 	}
 }
 
@@ -112,7 +119,10 @@ func TestDecodeRejects(t *testing.T) {
 		"empty":               {},
 		"header only":         {Version},
 		"version 0":           {0, byte(TypeDone), 0},
-		"version 2":           append([]byte{2}, frame(TypeDone, nil)[1:]...),
+		"version 3":           append([]byte{3}, frame(TypeDone, nil)[1:]...),
+		"version 1":           append([]byte{1}, frame(TypeDone, nil)[1:]...),
+		"hello without v2":    frame(TypeHello, append(hello[:28:28], 1<<1)),
+		"hello versions pad":  frame(TypeHello, append(hello[:28:28], 0x86, 0x00)),
 		"type 0":              {Version, 0, 0},
 		"type 7":              {Version, 7, 0},
 		"non-minimal length":  {Version, byte(TypeDone), 0x80, 0x00},

@@ -48,6 +48,14 @@ type SessionConfig struct {
 	// IdleTicks is how many consecutive Tick calls without a message or an
 	// Applied make the session fail with ErrTimeout. Default 30.
 	IdleTicks int
+	// Version is the protocol version of the session, agreed with the peer
+	// by the transport (the highest both speak). Default Version (the
+	// newest). In version 1 redacted events cannot travel: the sender sends
+	// each origin's events up to the last held seal before a redacted one,
+	// skips the rest up to and including it, and continues after it (the
+	// peer gets those events from a version 2 peer, or once it upgrades);
+	// Result.Withheld counts them.
+	Version uint8
 }
 
 // DefaultSessionConfig returns the defaults.
@@ -55,7 +63,7 @@ func DefaultSessionConfig() SessionConfig {
 	return SessionConfig{
 		Schema: event.DefaultSchema, MaxSchema: event.DefaultSchema,
 		MaxBatchBytes: DefaultMaxBatchBytes, RunBytes: DefaultRunBytes, Window: DefaultWindow,
-		MaxPendingBytes: DefaultMaxPendingBytes, IdleTicks: DefaultIdleTicks,
+		MaxPendingBytes: DefaultMaxPendingBytes, IdleTicks: DefaultIdleTicks, Version: Version,
 	}
 }
 
@@ -78,6 +86,9 @@ func (c SessionConfig) withDefaults() SessionConfig {
 	set(&c.Window, d.Window)
 	set(&c.MaxPendingBytes, d.MaxPendingBytes)
 	set(&c.IdleTicks, d.IdleTicks)
+	if c.Version == 0 {
+		c.Version = Version
+	}
 	return c
 }
 
@@ -99,6 +110,8 @@ func (c SessionConfig) Validate() error {
 			c.Window*(c.RunBytes+c.MaxBatchBytes), c.MaxPendingBytes)
 	case c.IdleTicks < 0:
 		return fmt.Errorf("syncproto: negative IdleTicks %d", c.IdleTicks)
+	case c.Version < MinVersion || c.Version > Version:
+		return fmt.Errorf("syncproto: Version %d outside [%d, %d]", c.Version, MinVersion, Version)
 	}
 	return nil
 }

@@ -8,13 +8,17 @@ import (
 	"github.com/rumor-sync/rumor/event"
 )
 
-// DELTA payload, protocol version 1:
+// DELTA payload, protocol versions 1 and 2:
 //
 //	delta = n:uvarint (len:uvarint event:len)*n flag:byte [len:uvarint seal:len]
 //
 // n >= 1 canonical event encodings (event.Event.AppendBinary) of one origin
 // with contiguous seqs, ascending; flag is 0 (no seal) or 1 (a seal follows,
-// in event.Seal.AppendBinary form, covering the last event).
+// in event.Seal.AppendBinary form, covering the last event). In version 2
+// an event may be in redacted form (its encoding starts with byte 2: the
+// signed redaction, which holds the header, the original's hash and Prev);
+// version 1 carries whole events only, and its decoder rejects the
+// redacted form as malformed.
 
 const (
 	minEventLen = 60  // no canonical event encoding is shorter
@@ -32,6 +36,7 @@ type Delta struct {
 	Events []*event.Event // contiguous events of one origin, ascending
 	Seal   *event.Seal    // the origin's seal over the last event, or nil
 	enc    []byte         // cached payload encoding, set by the sending session
+	encV   uint8          // the protocol version enc is in
 	wire   int            // payload length when decoded from a frame
 	valid  bool           // decoded from a frame: structure and events already checked
 }
@@ -42,19 +47,27 @@ func (*Delta) Type() Type { return TypeDelta }
 // MarshalBinary returns the DELTA payload. It checks the structure (one
 // origin, contiguous, seal over the last event) and the sizes; the events
 // themselves must be valid (event.Event.Validate).
-func (d *Delta) MarshalBinary() ([]byte, error) { return d.appendPayload(nil) }
+func (d *Delta) MarshalBinary() ([]byte, error) { return d.appendPayload(nil, Version) }
 
-func (d *Delta) appendPayload(b []byte) ([]byte, error) {
-	if d.enc != nil {
+func (d *Delta) appendPayload(b []byte, v uint8) ([]byte, error) {
+	if d.enc != nil && d.encV == v {
 		return append(b, d.enc...), nil
 	}
-	return d.encode(b, nil)
+	return d.encode(b, nil, v)
 }
 
-// encode appends the payload to b, using tmp as scratch space for one event.
-func (d *Delta) encode(b, tmp []byte) ([]byte, error) {
+// encode appends the payload in version v to b, using tmp as scratch
+// space for one event.
+func (d *Delta) encode(b, tmp []byte, v uint8) ([]byte, error) {
 	if err := checkDelta(d.Events, d.Seal); err != nil {
 		return nil, err
+	}
+	if v < Version2 {
+		for _, e := range d.Events {
+			if e.Redacted() {
+				return nil, fmt.Errorf("syncproto: protocol version %d cannot carry the redacted event %s/%d", v, e.Device, e.Seq)
+			}
+		}
 	}
 	start := len(b)
 	b = binary.AppendUvarint(b, uint64(len(d.Events)))
@@ -83,10 +96,14 @@ func (d *Delta) encode(b, tmp []byte) ([]byte, error) {
 	return b, nil
 }
 
-// UnmarshalBinary decodes a DELTA payload, validating every event
-// (event.Decode) and the structure; it does not verify the seal's
-// signature or the hash chain, which need the whole run.
-func (d *Delta) UnmarshalBinary(b []byte) error {
+// UnmarshalBinary decodes a DELTA payload of the newest version,
+// validating every event (event.Decode) and the structure; it does not
+// verify the seal's signature, the hash chain or a redaction's signature,
+// which need the whole run or the replica's policy.
+func (d *Delta) UnmarshalBinary(b []byte) error { return d.decode(b, Version) }
+
+// decode decodes a DELTA payload of version v.
+func (d *Delta) decode(b []byte, v uint8) error {
 	r := reader{b: b, what: "DELTA"}
 	if len(b) > MaxFrame {
 		r.fail("payload of %d bytes exceeds %d", len(b), MaxFrame)
@@ -115,6 +132,9 @@ func (d *Delta) UnmarshalBinary(b []byte) error {
 		e, err := event.Decode(raw)
 		if err != nil {
 			return fmt.Errorf("%w: DELTA event %d: %w", ErrMalformed, i, err)
+		}
+		if e.Redacted() && v < Version2 {
+			return fmt.Errorf("%w: DELTA event %d is redacted, which protocol version %d cannot carry", ErrMalformed, i, v)
 		}
 		events = append(events, e)
 	}
@@ -183,32 +203,33 @@ func checkDelta(events []*event.Event, seal *event.Seal) error {
 	return nil
 }
 
-// newDelta builds an outgoing DELTA and caches its encoding, encoded in
-// scratch (returned for reuse) and copied to an exact-size buffer.
-func newDelta(events []*event.Event, seal *event.Seal, scratch []byte) (*Delta, []byte, error) {
+// newDelta builds an outgoing DELTA of version v and caches its encoding,
+// encoded in scratch (returned for reuse) and copied to an exact-size
+// buffer.
+func newDelta(events []*event.Event, seal *event.Seal, scratch []byte, v uint8) (*Delta, []byte, error) {
 	d := &Delta{Events: events, Seal: seal}
-	enc, err := d.encode(scratch[:0], nil)
+	enc, err := d.encode(scratch[:0], nil, v)
 	if err != nil {
 		return nil, scratch, err
 	}
-	d.enc = bytes.Clone(enc)
+	d.enc, d.encV = bytes.Clone(enc), v
 	return d, enc, nil
 }
 
-// payload returns m's payload, without copying a cached one.
-func payload(m Message) ([]byte, error) {
-	if d, ok := m.(*Delta); ok && d.enc != nil {
+// payload returns m's payload in version v, without copying a cached one.
+func payload(m Message, v uint8) ([]byte, error) {
+	if d, ok := m.(*Delta); ok && d.enc != nil && d.encV == v {
 		return d.enc, nil
 	}
-	return m.appendPayload(nil)
+	return m.appendPayload(nil, v)
 }
 
-// payloadLen is the length of m's payload encoding (0 if it cannot be
-// encoded).
-func payloadLen(m Message) int {
+// payloadLen is the length of m's payload encoding in version v (0 if it
+// cannot be encoded).
+func payloadLen(m Message, v uint8) int {
 	switch d := m.(type) {
 	case *Delta:
-		if d.enc != nil {
+		if d.enc != nil && d.encV == v {
 			return len(d.enc)
 		}
 		if d.wire > 0 {
@@ -216,20 +237,12 @@ func payloadLen(m Message) int {
 		}
 	case *SyncReq:
 		return len(d.Context)
-	case *Hello:
-		return helloLen
 	case *Done:
 		return 0
 	}
-	b, err := m.appendPayload(nil)
+	b, err := m.appendPayload(nil, v)
 	if err != nil {
 		return 0
 	}
 	return len(b)
-}
-
-// FrameSize is the number of bytes m takes on the wire, header included.
-func FrameSize(m Message) int {
-	n := payloadLen(m)
-	return 2 + uvarintLen(uint64(n)) + n
 }

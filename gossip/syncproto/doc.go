@@ -11,17 +11,23 @@
 //
 // Every message travels as one length-prefixed frame:
 //
-//	frame = version:byte(1) type:byte length:uvarint payload
+//	frame = version:byte type:byte length:uvarint payload
 //
+// The version byte is the session's protocol version (see Version1 and
+// Version2, and Codec): the transport agrees on it before the first frame
+// (libp2p protocol IDs sync/1 and sync/2, the highest both peers speak),
+// and each side rejects a frame of another version.
 // ReadFrame checks the version, the type and the declared length against
 // the type's limit (MaxFrame, 16 MiB, in general; a whole HELLO frame is at
 // most 64 bytes) before allocating anything, and every decoder rejects
 // truncated, oversized, non-canonical and trailing-byte input with an error
 // wrapping ErrMalformed. The messages:
 //
-//	HELLO    schema, 16-byte digest of the causal context, event count (28 bytes)
+//	HELLO    schema, 16-byte digest of the causal context, event count (28 bytes),
+//	         and from version 2 the versions the sender speaks (one more byte)
 //	SYNC_REQ the sender's causal context (crdt.Context encoding)
-//	DELTA    contiguous events of one origin, optionally with the seal over the last
+//	DELTA    contiguous events of one origin, optionally with the seal over the last;
+//	         from version 2 an event may be in redacted form
 //	DONE     the sender has sent everything the peer misses
 //	ACK      one DELTA handled: events applied, the receiver's new digest
 //	ERROR    a code and a short message; the session is over
@@ -63,6 +69,19 @@
 // not follow the held predecessor, is a forked origin (Result.Forks). Events
 // already held, or being applied, are skipped, so duplicated and replayed
 // deltas change nothing.
+//
+// # Redacted events
+//
+// A redacted event (event.Redaction.Stub) keeps the original's hash and
+// Prev, so a run holding one verifies against the original seal without
+// the payload. Its redaction is checked against the replica's policy
+// (Redactions.CheckRedaction): a forged one breaks the protocol
+// (CodeBadRedaction); one the policy does not allow (the redactor is not
+// an operator here) is refused, with the events of its run before it, and
+// counted in Result.Refused, since the peer may simply list other
+// operators. Version 1 cannot carry redacted events: a version 1 session
+// sends each origin's events up to the last held seal before a redacted
+// one, skips the rest through it (Result.Withheld) and goes on after it.
 //
 // Anything invalid from the peer (a frame that does not decode, a message
 // out of order, a schema above MaxSchema, a wrong origin or a gap in a run,

@@ -44,6 +44,7 @@ const (
 	CodeFlowControl                   // an ACK with no DELTA in flight
 	CodeTimeout                       // no progress for IdleTicks ticks
 	CodeInternal                      // a local failure (replica, misuse, config)
+	CodeBadRedaction                  // a redacted event whose redaction is forged or malformed
 )
 
 var codeNames = [...]string{
@@ -51,7 +52,7 @@ var codeNames = [...]string{
 	CodeBadHello: "bad hello", CodeWrongOrigin: "wrong origin", CodeNotContiguous: "not contiguous",
 	CodeBrokenChain: "broken chain", CodeBadSeal: "bad seal", CodeFork: "fork",
 	CodePendingLimit: "pending limit", CodeFlowControl: "flow control", CodeTimeout: "timeout",
-	CodeInternal: "internal",
+	CodeInternal: "internal", CodeBadRedaction: "bad redaction",
 }
 
 // String names the code.

@@ -8,9 +8,6 @@ import (
 	"github.com/rumor-sync/rumor/crdt"
 )
 
-// Version is the protocol version: the first byte of every frame.
-const Version = 1
-
 // Limits enforced by the encoders and, before any allocation, the decoders.
 const (
 	MaxFrame      = 16 << 20 // bytes of one frame's payload
@@ -42,10 +39,7 @@ func (t Type) String() string {
 	return fmt.Sprintf("type(%d)", uint8(t))
 }
 
-const (
-	helloLen  = 4 + 16 + 8                 // schema, digest, events
-	maxAckLen = binary.MaxVarintLen64 + 16 // applied, digest
-)
+const maxAckLen = binary.MaxVarintLen64 + 16 // applied, digest
 
 // maxPayload is the largest payload a frame of type t may declare, and
 // whether t is known.
@@ -74,40 +68,8 @@ type Message interface {
 	Type() Type
 	// MarshalBinary returns the message's canonical payload encoding.
 	MarshalBinary() ([]byte, error)
-	appendPayload(b []byte) ([]byte, error)
-}
-
-// Hello opens a session: a digest of the sender's causal context, so that
-// in-sync peers learn it in one round trip of two tiny frames. The protocol
-// version is the frame's version byte; the mesh and the peer identity are
-// the transport's business.
-type Hello struct {
-	Schema uint32   // the sender's schema version
-	Digest [16]byte // first 16 bytes of crdt.Context.Digest
-	Events uint64   // number of dots in the sender's context
-}
-
-// Type returns TypeHello.
-func (*Hello) Type() Type { return TypeHello }
-
-// MarshalBinary returns the 28-byte payload: schema and events big-endian.
-func (h *Hello) MarshalBinary() ([]byte, error) { return h.appendPayload(nil) }
-
-func (h *Hello) appendPayload(b []byte) ([]byte, error) {
-	b = binary.BigEndian.AppendUint32(b, h.Schema)
-	b = append(b, h.Digest[:]...)
-	return binary.BigEndian.AppendUint64(b, h.Events), nil
-}
-
-// UnmarshalBinary decodes a HELLO payload.
-func (h *Hello) UnmarshalBinary(b []byte) error {
-	if len(b) != helloLen {
-		return fmt.Errorf("%w: HELLO payload of %d bytes, want %d", ErrMalformed, len(b), helloLen)
-	}
-	h.Schema = binary.BigEndian.Uint32(b)
-	copy(h.Digest[:], b[4:20])
-	h.Events = binary.BigEndian.Uint64(b[20:])
-	return nil
+	// appendPayload appends the payload as protocol version v encodes it.
+	appendPayload(b []byte, v uint8) ([]byte, error)
 }
 
 // digest16 is the HELLO digest of c.
@@ -129,9 +91,9 @@ type SyncReq struct {
 func (*SyncReq) Type() Type { return TypeSyncReq }
 
 // MarshalBinary returns the context encoding itself.
-func (q *SyncReq) MarshalBinary() ([]byte, error) { return q.appendPayload(nil) }
+func (q *SyncReq) MarshalBinary() ([]byte, error) { return q.appendPayload(nil, Version) }
 
-func (q *SyncReq) appendPayload(b []byte) ([]byte, error) {
+func (q *SyncReq) appendPayload(b []byte, _ uint8) ([]byte, error) {
 	if len(q.Context) == 0 || len(q.Context) > MaxFrame {
 		return nil, fmt.Errorf("syncproto: SYNC_REQ context of %d bytes outside [1, %d]", len(q.Context), MaxFrame)
 	}
@@ -176,9 +138,9 @@ type Done struct{}
 func (*Done) Type() Type { return TypeDone }
 
 // MarshalBinary returns the empty payload.
-func (d *Done) MarshalBinary() ([]byte, error) { return d.appendPayload(nil) }
+func (d *Done) MarshalBinary() ([]byte, error) { return d.appendPayload(nil, Version) }
 
-func (*Done) appendPayload(b []byte) ([]byte, error) { return b, nil }
+func (*Done) appendPayload(b []byte, _ uint8) ([]byte, error) { return b, nil }
 
 // UnmarshalBinary accepts only the empty payload.
 func (*Done) UnmarshalBinary(b []byte) error {
@@ -199,9 +161,9 @@ type Ack struct {
 func (*Ack) Type() Type { return TypeAck }
 
 // MarshalBinary returns applied (uvarint) followed by the digest.
-func (a *Ack) MarshalBinary() ([]byte, error) { return a.appendPayload(nil) }
+func (a *Ack) MarshalBinary() ([]byte, error) { return a.appendPayload(nil, Version) }
 
-func (a *Ack) appendPayload(b []byte) ([]byte, error) {
+func (a *Ack) appendPayload(b []byte, _ uint8) ([]byte, error) {
 	b = binary.AppendUvarint(b, a.Applied)
 	return append(b, a.Digest[:]...), nil
 }
@@ -230,9 +192,9 @@ type Error struct {
 func (*Error) Type() Type { return TypeError }
 
 // MarshalBinary returns the code, then the message (uvarint length + bytes).
-func (e *Error) MarshalBinary() ([]byte, error) { return e.appendPayload(nil) }
+func (e *Error) MarshalBinary() ([]byte, error) { return e.appendPayload(nil, Version) }
 
-func (e *Error) appendPayload(b []byte) ([]byte, error) {
+func (e *Error) appendPayload(b []byte, _ uint8) ([]byte, error) {
 	if err := checkError(e.Code, e.Msg); err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package syncproto
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/rumor-sync/rumor/crdt"
 	"github.com/rumor-sync/rumor/event"
@@ -11,15 +12,24 @@ import (
 // method is what a driver calls for an Apply effect. It is not safe for
 // concurrent use.
 type MemReplica struct {
+	// IsOperator is the replica's redaction policy (see
+	// event.Redaction.Authorize): nil allows a device to redact only its
+	// own events.
+	IsOperator func(device string) bool
+
 	ctx  *crdt.Context
 	logs map[string]*memLog
 }
 
-var _ Replica = (*MemReplica)(nil)
+var (
+	_ Replica    = (*MemReplica)(nil)
+	_ Redactions = (*MemReplica)(nil)
+)
 
 type memLog struct {
-	events map[uint64]memEntry
-	seals  map[uint64]*event.Seal
+	events   map[uint64]memEntry
+	seals    map[uint64]*event.Seal
+	redacted []uint64 // seqs held in redacted form, ascending
 }
 
 type memEntry struct {
@@ -119,6 +129,9 @@ func (m *MemReplica) Apply(a Apply) (int, error) {
 			ent.hash = e.Hash()
 		}
 		l.events[e.Seq] = ent
+		if e.Redacted() {
+			l.markRedacted(e.Seq)
+		}
 		m.ctx.Add(crdt.Dot{Origin: e.Device, Seq: e.Seq})
 		added++
 	}
@@ -143,9 +156,10 @@ func (m *MemReplica) log(origin string) *memLog {
 // Clone returns a replica holding the same events and seals. Events and
 // seals are shared, as they are immutable.
 func (m *MemReplica) Clone() *MemReplica {
-	c := &MemReplica{ctx: m.ctx.Clone(), logs: make(map[string]*memLog, len(m.logs))}
+	c := &MemReplica{IsOperator: m.IsOperator, ctx: m.ctx.Clone(), logs: make(map[string]*memLog, len(m.logs))}
 	for o, l := range m.logs {
-		cl := &memLog{events: make(map[uint64]memEntry, len(l.events)), seals: make(map[uint64]*event.Seal, len(l.seals))}
+		cl := &memLog{events: make(map[uint64]memEntry, len(l.events)), seals: make(map[uint64]*event.Seal, len(l.seals)),
+			redacted: slices.Clone(l.redacted)}
 		for k, v := range l.events {
 			cl.events[k] = v
 		}
@@ -189,4 +203,67 @@ func (m *MemReplica) Verify() error {
 		}
 	}
 	return nil
+}
+
+// Redact replaces the held event r targets by its redacted form, once r
+// passes the replica's policy (CheckRedaction). Redacting an event already
+// redacted changes nothing.
+func (m *MemReplica) Redact(r *event.Redaction) error {
+	if err := m.CheckRedaction(r); err != nil {
+		return err
+	}
+	l := m.logs[r.Device]
+	if l == nil {
+		return fmt.Errorf("syncproto: MemReplica.Redact: %s/%d not held", r.Device, r.Seq)
+	}
+	ent, ok := l.events[r.Seq]
+	switch {
+	case !ok:
+		return fmt.Errorf("syncproto: MemReplica.Redact: %s/%d not held", r.Device, r.Seq)
+	case ent.ev.Redacted():
+		return nil
+	case !r.Targets(ent.ev):
+		return fmt.Errorf("syncproto: MemReplica.Redact: redaction does not match %s/%d", r.Device, r.Seq)
+	}
+	stub := r.Stub()
+	l.events[r.Seq] = memEntry{ev: stub, hash: ent.hash, size: stub.EncodedLen()}
+	l.markRedacted(r.Seq)
+	return nil
+}
+
+// CheckRedaction implements Redactions with the IsOperator policy.
+func (m *MemReplica) CheckRedaction(r *event.Redaction) error { return r.Check(m.IsOperator) }
+
+// FirstRedacted implements Redactions.
+func (m *MemReplica) FirstRedacted(origin string, from uint64) (uint64, bool) {
+	l := m.logs[origin]
+	if l == nil {
+		return 0, false
+	}
+	i, _ := slices.BinarySearch(l.redacted, from)
+	if i == len(l.redacted) {
+		return 0, false
+	}
+	return l.redacted[i], true
+}
+
+// SealBefore implements Redactions.
+func (m *MemReplica) SealBefore(origin string, seq uint64) (*event.Seal, bool) {
+	l := m.logs[origin]
+	if l == nil {
+		return nil, false
+	}
+	var best *event.Seal
+	for s, seal := range l.seals {
+		if s < seq && (best == nil || s > best.Seq) {
+			best = seal
+		}
+	}
+	return best, best != nil
+}
+
+func (l *memLog) markRedacted(seq uint64) {
+	if i, found := slices.BinarySearch(l.redacted, seq); !found {
+		l.redacted = slices.Insert(l.redacted, i, seq)
+	}
 }

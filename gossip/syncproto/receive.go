@@ -69,7 +69,7 @@ func (s *Session) onDelta(d *Delta) error {
 	if len(rc.acks) >= maxOwedAcks {
 		return violation(CodeFlowControl, "more than %d DELTAs unacknowledged", maxOwedAcks)
 	}
-	size := payloadLen(d)
+	size := payloadLen(d, s.cfg.Version)
 	if rc.pendBytes+rc.heldBytes+size > s.cfg.MaxPendingBytes {
 		return violation(CodePendingLimit, "buffering %s beyond %d bytes", first.Device, s.cfg.MaxPendingBytes)
 	}
@@ -103,6 +103,10 @@ func (s *Session) checkRun(run []*event.Event, seal *event.Seal) ([]*event.Event
 	if err != nil {
 		return nil, nil, err
 	}
+	skip, err := s.checkRedactions(run)
+	if err != nil {
+		return nil, nil, err
+	}
 	first := run[0]
 	if first.Seq > 1 {
 		d := crdt.Dot{Origin: first.Device, Seq: first.Seq - 1}
@@ -116,6 +120,9 @@ func (s *Session) checkRun(run []*event.Event, seal *event.Seal) ([]*event.Event
 		d := crdt.Dot{Origin: e.Device, Seq: e.Seq}
 		h, ok := s.heldHash(d)
 		if !ok {
+			if i < skip {
+				continue // before a refused redaction: no seal of its own
+			}
 			fresh = append(fresh, e)
 			fh = append(fh, hashes[i])
 			continue

@@ -22,6 +22,10 @@ type sender struct {
 	evBytes  int          // payload bytes sent, for the event size estimate
 	evCount  int          // events sent
 	scratch  []byte       // reused to encode frames
+	// In protocol version 1, cap is the last seq the run being sent may
+	// reach (a held seal before a redacted event), when capped.
+	cap    uint64
+	capped bool
 }
 
 func (sn *sender) more() bool { return sn.active || len(sn.ranges) > 0 }
@@ -68,15 +72,22 @@ func (s *Session) nextDelta() (*Delta, error) {
 		}
 		sn.cur, sn.active = r, true
 	}
+	if s.cfg.Version < Version2 && sn.runBytes == 0 && s.capV1() {
+		return nil, nil
+	}
 	o, from := sn.cur.Origin, sn.cur.From
-	events, seal, err := s.r.ReadRun(o, from, sn.target(s.cfg.RunBytes), s.cfg.MaxBatchBytes)
+	target := sn.target(s.cfg.RunBytes)
+	if sn.capped {
+		target = min(target, sn.cap)
+	}
+	events, seal, err := s.r.ReadRun(o, from, target, s.cfg.MaxBatchBytes)
 	if err != nil {
 		return nil, localError("read %s from %d: %w", o, from, err)
 	}
 	if err := checkRead(o, from, events, seal); err != nil {
 		return nil, err
 	}
-	d, scratch, err := newDelta(events, seal, sn.scratch)
+	d, scratch, err := newDelta(events, seal, sn.scratch, s.cfg.Version)
 	sn.scratch = scratch
 	if err != nil {
 		return nil, localError("encode DELTA: %w", err)

@@ -45,6 +45,18 @@ type Result struct {
 	// Forks is evidence of forked origins: pairs of (held, received) events
 	// at the same dot, both authentic, with different hashes.
 	Forks [][2]event.Event
+	// Version is the session's protocol version.
+	Version uint8
+	// Withheld counts events this side did not send because the session's
+	// protocol version cannot carry them (redacted events, and the events
+	// before one that no earlier seal covers, in version 1).
+	Withheld uint64
+	// Refused counts redacted events the peer sent whose redaction this
+	// replica's policy does not allow (the redactor is neither the origin
+	// nor an operator here): they, and the events of their sealed run
+	// before them, were not applied. The peer is not at fault for that
+	// (operator lists may differ), so the session goes on.
+	Refused uint64
 	// Err is nil when the session completed; otherwise it wraps ErrProtocol
 	// (a *ProtocolError), ErrRemote (a *RemoteError), ErrTimeout, or is a
 	// local failure.
@@ -59,6 +71,8 @@ type Session struct {
 	cfg       SessionConfig
 	cfgErr    error
 	r         Replica
+	red       Redactions // r's redaction support, or nil
+	codec     Codec      // the session's protocol version
 	initiator bool
 
 	started, done, reported bool
@@ -84,6 +98,9 @@ func NewSession(cfg SessionConfig, r Replica, initiator bool) *Session {
 	if r == nil && s.cfgErr == nil {
 		s.cfgErr = errors.New("syncproto: nil Replica")
 	}
+	s.red, _ = r.(Redactions)
+	s.codec = Codec{version: s.cfg.Version}
+	s.res.Version = s.cfg.Version
 	s.rcv.held = make(map[crdt.Dot]heldEvent)
 	return s
 }
@@ -125,7 +142,7 @@ func (s *Session) Step(m Message) (Ready, error) {
 	}
 	s.idle = 0
 	if m != nil {
-		s.res.BytesIn += uint64(FrameSize(m))
+		s.res.BytesIn += uint64(s.codec.FrameSize(m))
 	}
 	if err := s.step(m); err != nil {
 		s.fail(err)
@@ -211,7 +228,11 @@ func (s *Session) step(m Message) error {
 
 func (s *Session) hello() Hello {
 	ctx := s.r.Context()
-	return Hello{Schema: s.cfg.Schema, Digest: digest16(ctx), Events: ctx.Len()}
+	h := Hello{Schema: s.cfg.Schema, Digest: digest16(ctx), Events: ctx.Len()}
+	if s.cfg.Version >= Version2 {
+		h.Versions = SupportedVersions
+	}
+	return h
 }
 
 func (s *Session) onHello(h *Hello) error {
@@ -298,7 +319,7 @@ func (s *Session) maybeFinish() {
 }
 
 func (s *Session) send(m Message) {
-	s.res.BytesOut += uint64(FrameSize(m))
+	s.res.BytesOut += uint64(s.codec.FrameSize(m))
 	s.out.Send = append(s.out.Send, m)
 }
 

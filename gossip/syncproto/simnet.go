@@ -20,8 +20,10 @@ type Faults struct {
 // the receiving session) and stepped. Which frame or apply confirmation
 // happens next is drawn from Rand, so one seed gives one interleaving.
 // When nothing can happen, both sessions tick, so lost frames end in
-// timeouts. Simulators and tests reuse it; it is not safe for concurrent
-// use.
+// timeouts. Each side's SessionConfig.Version is the newest version that
+// side speaks; the session runs in the highest both speak, as the libp2p
+// transport negotiates it. Simulators and tests reuse it; it is not safe
+// for concurrent use.
 type SimNet struct {
 	Rand     *rand.Rand // the only source of randomness; required
 	Faults   Faults     // misbehaviour applied to every frame
@@ -29,6 +31,8 @@ type SimNet struct {
 	// OnFrame, when not nil, sees every frame a session sends (from is 0 for
 	// the initiator, 1 for the responder), before any fault.
 	OnFrame func(from int, m Message, frame []byte)
+
+	codec Codec // the running session's version
 }
 
 // SimOutcome is what one simulated session did.
@@ -42,6 +46,7 @@ type SimOutcome struct {
 	Rejected             int    // frames that did not decode
 	Ticks                int    // rounds of ticks
 	Steps                int    // deliveries and apply confirmations
+	Version              uint8  // the protocol version the session ran in
 }
 
 type simSide struct {
@@ -60,6 +65,11 @@ type simSide struct {
 // bound); a failed session is reported in its Result.
 func (n *SimNet) Run(a, b *MemReplica, cfgA, cfgB SessionConfig) (SimOutcome, error) {
 	var o SimOutcome
+	v, ok := Negotiate(UpTo(cfgA.withDefaults().Version), UpTo(cfgB.withDefaults().Version))
+	if !ok {
+		return o, fmt.Errorf("syncproto: SimNet: no common protocol version")
+	}
+	cfgA.Version, cfgB.Version, n.codec, o.Version = v, v, Codec{version: v}, v
 	sides := [2]*simSide{{s: NewSession(cfgA, a, true), r: a}, {s: NewSession(cfgB, b, false), r: b}}
 	for i, sd := range sides {
 		if err := n.handle(&o, &sides, i, sd.s.Start()); err != nil {
@@ -136,7 +146,7 @@ func (n *SimNet) step(o *SimOutcome, sides *[2]*simSide) error {
 	}
 	frame := sd.in[idx]
 	sd.in = append(sd.in[:idx], sd.in[idx+1:]...)
-	m, err := DecodeFrame(frame)
+	m, err := n.codec.DecodeFrame(frame)
 	var rd Ready
 	if err != nil {
 		o.Rejected++
@@ -152,7 +162,7 @@ func (n *SimNet) step(o *SimOutcome, sides *[2]*simSide) error {
 func (n *SimNet) handle(o *SimOutcome, sides *[2]*simSide, i int, rd Ready) error {
 	sd, peer := sides[i], sides[1-i]
 	for _, m := range rd.Send {
-		frame, err := AppendFrame(nil, m)
+		frame, err := n.codec.AppendFrame(nil, m)
 		if err != nil {
 			return fmt.Errorf("syncproto: SimNet: side %d sent an unencodable %s: %w", i, m.Type(), err)
 		}

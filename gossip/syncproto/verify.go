@@ -13,7 +13,10 @@ import (
 // every event of the run. prev, when not nil, is the hash the first event
 // must follow (the held event at seq-1, or zero for seq 1); when nil the
 // run is still authentic, as the seal binds the head and each Prev binds its
-// predecessor. Events must already have passed event.Validate. It returns
+// predecessor. A redacted event counts with the original's hash and Prev,
+// which its redaction carries: the run verifies without the payload (the
+// redaction's own signature is checked separately, against the replica's
+// policy). Events must already have passed event.Validate. It returns
 // the events' hashes. Errors are *ProtocolError with CodeNotContiguous,
 // CodeWrongOrigin, CodeBrokenChain or CodeBadSeal.
 func verifyRun(prev *event.Hash, run []*event.Event, seal *event.Seal) ([]event.Hash, error) {
@@ -35,6 +38,10 @@ func verifyRun(prev *event.Hash, run []*event.Event, seal *event.Seal) ([]event.
 			return nil, violation(CodeNotContiguous, "seq %d after %d in run of %s", e.Seq, run[i-1].Seq, origin)
 		case i > 0 && e.Prev != hashes[i-1]:
 			return nil, violation(CodeBrokenChain, "event %s/%d does not follow its predecessor", origin, e.Seq)
+		}
+		if e.Redaction != nil { // a redacted event keeps the original's hash
+			hashes[i] = e.Redaction.Hash
+			continue
 		}
 		buf = e.AppendBinary(buf[:0])
 		hashes[i] = sha256.Sum256(buf) // e.Hash(), without an allocation per event
