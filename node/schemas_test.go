@@ -179,3 +179,33 @@ func TestSchemasOnReceipt(t *testing.T) {
 		return converged([]*testNode{a, b}, 15)
 	})
 }
+
+// TestSchemaCheckSkipsRedactions: a redacted event has no payload left and
+// a redaction event's payload is not the registry's to judge, so the check
+// on receipt lets both through while still refusing a bad payload.
+func TestSchemaCheckSkipsRedactions(t *testing.T) {
+	path := writeFile(t, "schemas.json", strictReadings+"\n")
+	cfg := loopbackConfig(t, "", nil)
+	cfg.Offline, cfg.SchemasFile = true, path
+	n, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	check := n.eventCheck()
+	bad := &event.Event{ID: event.NewID(1_700_000_000_000, 0, [8]byte{}), Device: n.idText, Seq: 1, Type: "reading", Schema: 1, Payload: json.RawMessage(`{"value":"high"}`)}
+	if err := check(bad); err == nil {
+		t.Fatal("a payload failing the registry passed")
+	}
+	r, err := event.NewRedaction(n.id.Key, n.idText, bad, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := check(r.Stub()); err != nil {
+		t.Fatalf("redacted event refused: %v", err)
+	}
+	redaction := &event.Event{Device: "d", Seq: 2, Type: event.RedactionType, Schema: 1, Payload: json.RawMessage(`{}`)}
+	if err := check(redaction); err != nil {
+		t.Fatalf("redaction event refused: %v", err)
+	}
+}
