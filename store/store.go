@@ -43,6 +43,8 @@ type Store struct {
 	w       writer  // owned by the writer goroutine
 	c       syncer  // owned by the syncer goroutine
 
+	pr pruneState // floors and segment readers (floors.go, prune.go)
+
 	gate   sync.RWMutex // guards closed; held (read) while submitting a request
 	closed bool
 
@@ -115,7 +117,13 @@ func badgerOptions(cfg Config) badger.Options {
 
 // load checks the format, loads the committed state and replays the tail.
 func (s *Store) load() error {
+	if err := s.recoverJoin(); err != nil {
+		return err
+	}
 	if err := s.checkFormat(); err != nil {
+		return err
+	}
+	if err := s.loadFloors(); err != nil {
 		return err
 	}
 	if err := s.loadContext(); err != nil {

@@ -108,6 +108,9 @@ func failGroups(batch []*group, err error) {
 // their requests once badger has applied it. The badger commit is
 // asynchronous, so the next batch is prepared while this one is written.
 func (c *syncer) commit(batch []*group) {
+	if c.commitInstall(batch) {
+		return
+	}
 	err := c.s.Err()
 	var tb *txnBatch
 	if err == nil {
