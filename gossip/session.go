@@ -163,6 +163,7 @@ func (d *driver) observe(m syncproto.Message) {
 		ctx := crdt.NewContext()
 		if ctx.UnmarshalBinary(q.Context) == nil {
 			d.r.health.learnContext(ctx)
+			d.r.members.learn(d.peer, ctx.VersionVector())
 		}
 	}
 }
@@ -232,6 +233,9 @@ func (r *Replicator) finish(rec SessionRecord, res syncproto.Result) SessionReco
 	p, _ := peer.Decode(rec.Peer)
 	if res.Err != nil {
 		rec.Outcome, rec.Error = outcome(res.Err), res.Err.Error()
+	}
+	if res.Err == nil && res.RoundTrips == 1 { // equal digests: the peer holds what we hold
+		r.members.learn(p, r.cfg.Store.Context().VersionVector())
 	}
 	for _, f := range res.Forks {
 		r.log.Error("forked origin: two sealed events at one dot", "origin", f[0].Device, "seq", f[0].Seq,
