@@ -84,6 +84,9 @@ type Config struct {
 	// Ready, if set, answers GET /readyz: nil when the node can do its
 	// work, else why not (503). Unset, a serving node is ready.
 	Ready func() error
+	// Retention, if set, adds the archive and retention state to
+	// GET /v1/status.
+	Retention func() Retention
 }
 
 // Server serves the API.

@@ -23,6 +23,7 @@ type statusJSON struct {
 	VersionVector map[string]uint64 `json:"version_vector"`
 	Events        uint64            `json:"events"`
 	Digest        string            `json:"digest"`
+	Retention     *Retention        `json:"retention,omitempty"`
 }
 
 func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
@@ -31,6 +32,10 @@ func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
 	out := statusJSON{
 		DeviceID: info.DeviceID, Role: info.Role, Mesh: info.Mesh, Addrs: info.Addrs, Peers: info.Peers, Members: info.Members,
 		VersionVector: sum.VersionVector, Events: sum.Events, Digest: hex.EncodeToString(sum.Digest[:]),
+	}
+	if s.cfg.Retention != nil {
+		r := s.cfg.Retention()
+		out.Retention = &r
 	}
 	if out.Addrs == nil {
 		out.Addrs = []string{}

@@ -60,6 +60,10 @@ type Config struct {
 	// OnCommit, if set, is called with the events of every durable commit
 	// (local or received), in commit order. It must not block.
 	OnCommit func(events []*event.Event)
+	// Retention (retention.go): what a device may delete of its raw events,
+	// only ever below what a sink archived (or every live member holds,
+	// with PruneWhenAllHave).
+	Retention RetentionConfig
 }
 
 // DefaultConfig returns the defaults documented on each Config field.
@@ -76,6 +80,7 @@ func DefaultConfig() Config {
 		MDNS:    true,
 
 		SyncInterval: time.Second,
+		Retention:    DefaultRetentionConfig(),
 	}
 }
 
@@ -107,5 +112,5 @@ func (c *Config) Validate() error {
 	if c.SyncInterval <= 0 {
 		return fmt.Errorf("node: config: sync interval %v must be positive", c.SyncInterval)
 	}
-	return nil
+	return c.Retention.Validate()
 }

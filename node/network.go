@@ -36,8 +36,10 @@ func (n *Node) startNetwork(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("node: start mesh: %w", err)
 	}
+	n.maybeJoin(ctx, m)
 	gcfg := gossip.DefaultConfig()
 	gcfg.Mesh, gcfg.Store, gcfg.Blobs = m, n.store, n.blobs
+	n.retentionGossip(&gcfg)
 	gcfg.Interval, gcfg.Clock, gcfg.Logger = n.cfg.SyncInterval, n.cfg.Clock, n.log
 	gcfg.Session.Window = 12 // 12 × (4 MiB run + 1 MiB batch) fits the 64 MiB pending bound
 	gcfg.Observer = observers{seriesObserver{n.series}, n.metrics}

@@ -45,6 +45,9 @@ type Node struct {
 
 	metrics *metrics.Metrics // Prometheus metrics, served on GET /metrics
 	closing atomic.Bool      // set once shutdown begins: not ready
+
+	ret        retentionState     // retention passes (retention.go)
+	retMetrics *metrics.Retention // retention metrics
 }
 
 var (
@@ -72,10 +75,14 @@ func New(cfg Config) (*Node, error) {
 	if n.metrics, err = n.newMetrics(); err != nil {
 		return nil, err
 	}
+	if n.retMetrics, err = metrics.NewRetention(n.metrics.Registry()); err != nil {
+		return nil, err
+	}
 	scfg := store.DefaultConfig()
 	scfg.Dir, scfg.Origin, scfg.Signer = cfg.DataDir, id.ID.String(), id.Key
 	scfg.Clock, scfg.Logger = cfg.Clock, n.log
 	scfg.OnCommit = n.committed
+	scfg.SegmentBytes = cfg.Retention.segmentBytes(scfg.SegmentBytes)
 	if n.store, err = store.Open(scfg); err != nil {
 		return nil, err
 	}
@@ -93,7 +100,7 @@ func New(cfg Config) (*Node, error) {
 	n.api, err = api.New(api.Config{
 		Events: observedStore{n.store, n.metrics, cfg.Clock}, Blobs: n.blobs, Info: n.info, Health: n.health, Fetch: n.fetchBlob,
 		MaxBody: cfg.MaxBody, MaxBlob: cfg.MaxBlob, Logger: n.log,
-		Trace: n.trace, Ready: n.ready,
+		Trace: n.trace, Ready: n.ready, Retention: n.retentionStatus,
 	})
 	if err != nil {
 		n.store.Close()
@@ -141,6 +148,7 @@ func (n *Node) Run(ctx context.Context, ready func(addr net.Addr)) error {
 		n.Close()
 		return err
 	}
+	n.startRetention(ctx)
 	ln, err := net.Listen("tcp", n.cfg.APIAddr)
 	if err != nil {
 		n.Close()
@@ -173,6 +181,7 @@ func (n *Node) Run(ctx context.Context, ready func(addr net.Addr)) error {
 // In-flight commits finish first.
 func (n *Node) Close() error {
 	n.closing.Store(true)
+	n.stopRetention()
 	err := errors.Join(n.stopMQTT(), n.stopNetwork(), n.store.Close())
 	if err == nil {
 		n.log.Info("closed cleanly")
