@@ -107,14 +107,15 @@ func (n *Node) RetentionPass(ctx context.Context) (RetentionReport, error) {
 	}
 	rep.DiskBytes = disk
 	in := n.retentionInput(disk)
-	for _, w := range retention.Windows(n.cfg.Retention.Retain) {
-		if err := n.ageOrigins(in, retention.Cutoff(rep.At, w)); err != nil {
+	windows := retention.Windows(n.cfg.Retention.Retain)
+	for i, w := range windows {
+		if i > 0 && (n.cfg.Retention.MaxDisk == 0 || rep.Plan.ShortBytes == 0 || rep.Plan.Blocked) {
+			break
+		}
+		if err := n.ageOrigins(in, retention.Cutoff(rep.At, w), i == 0); err != nil {
 			return rep, err
 		}
 		rep.Window, rep.Plan = w, retention.Decide(*in)
-		if n.cfg.Retention.MaxDisk == 0 || rep.Plan.ShortBytes == 0 || rep.Plan.Blocked {
-			break
-		}
 	}
 	if len(rep.Plan.Below) > 0 {
 		if rep.Pruned, err = n.store.Prune(ctx, rep.Plan.Below); err != nil {
@@ -145,15 +146,19 @@ func (n *Node) retentionInput(disk int64) *retention.Input {
 	return in
 }
 
-// ageOrigins sets each origin's Aged for events older than cutoff.
-func (n *Node) ageOrigins(in *retention.Input, cutoff int64) error {
+// ageOrigins sets each origin's Pressure, and its Aged too when retain is
+// set, to the highest seq older than cutoff.
+func (n *Node) ageOrigins(in *retention.Input, cutoff int64, retain bool) error {
 	for id, o := range in.Origins {
-		o.Aged = o.Floor
+		aged := o.Floor
 		if line := retention.Line(o, in.WhenAllHave); line > o.Floor && cutoff != math.MinInt64 {
-			aged, err := n.store.AgedSeq(id, cutoff, o.Floor, line)
-			if err != nil {
+			var err error
+			if aged, err = n.store.AgedSeq(id, cutoff, o.Floor, line); err != nil {
 				return err
 			}
+		}
+		o.Pressure = aged
+		if retain {
 			o.Aged = aged
 		}
 		in.Origins[id] = o

@@ -14,11 +14,15 @@
 //     above that line is ever planned, whatever the disk says.
 //   - Within that line, events older than the retention window (--retain)
 //     go: Origin.Aged is the highest seq whose events are all older.
-//   - When the data directory is over its budget (--max-disk), the window
-//     shrinks (Windows) until the plan frees enough, so that the oldest
-//     events go first across origins. If even everything archived is not
-//     enough, the plan says so (Plan.Blocked) and by how much: the node
-//     logs it and exports it as a metric, and deletes nothing more.
+//   - When the data directory is over its budget (--max-disk), more must
+//     go: the node tries ever shorter windows (Windows), and Decide takes
+//     the events still needed from those older than the window tried
+//     (Origin.Pressure), oldest first within each origin and in
+//     proportion to what each origin offers, so that the oldest events go
+//     first across origins and no more than needed. If even everything
+//     archived is not enough, the plan says so (Plan.Blocked) and by how
+//     much: the node logs it and exports it as a metric, and deletes
+//     nothing more.
 //
 // Pruned events stay in the causal context (they are never pulled back)
 // and in the aggregates (folded in when they arrived).

@@ -1,6 +1,7 @@
 package retention
 
 import (
+	"math"
 	"sort"
 	"time"
 )
@@ -17,8 +18,11 @@ type Origin struct {
 	// unknown. It counts only with Input.WhenAllHave.
 	Stable uint64
 	// Aged is the highest seq whose events, from Floor on, are all older
-	// than the retention window in force; at most Floor when none are.
+	// than the retention window (--retain); at most Floor when none are.
 	Aged uint64
+	// Pressure is Aged for the shorter window the disk budget is trying
+	// (Windows); it matters only over budget.
+	Pressure uint64
 }
 
 // Input is everything Decide looks at.
@@ -60,14 +64,22 @@ func Line(o Origin, whenAllHave bool) uint64 {
 	return min(safe, o.Max)
 }
 
-// Decide plans the pruning: each origin down to the lower of its line and
-// its aged seq. The budget figures estimate bytes per event as the data
-// directory's size over the events held.
+// Decide plans the pruning. Every origin goes down to the lower of its
+// line and its Aged seq. Over the disk budget, estimating bytes per event
+// as the data directory's size over the events held, it also takes the
+// events still needed from those older than the pressure window, oldest
+// first within each origin and in proportion to what each origin offers.
 func Decide(in Input) Plan {
 	p := Plan{Below: map[string]uint64{}}
+	ids := make([]string, 0, len(in.Origins))
+	for id := range in.Origins {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
 	var held, freed uint64
-	allAtLine := true
-	for id, o := range in.Origins {
+	base := make(map[string]uint64, len(ids))
+	for _, id := range ids {
+		o := in.Origins[id]
 		line := Line(o, in.WhenAllHave)
 		if o.Max > o.Floor {
 			held += o.Max - o.Floor
@@ -75,25 +87,68 @@ func Decide(in Input) Plan {
 		if o.Max > max(line, o.Floor) {
 			p.Unarchived += o.Max - max(line, o.Floor)
 		}
-		target := min(line, max(o.Aged, o.Floor))
-		if target < line {
-			allAtLine = false
-		}
-		if target > o.Floor {
-			p.Below[id] = target
-			freed += target - o.Floor
-		}
+		base[id] = max(o.Floor, min(line, o.Aged))
+		freed += base[id] - o.Floor
 	}
-	p.Events = freed
+	target := base
 	if in.MaxDisk > 0 && in.DiskBytes > in.MaxDisk {
 		p.OverBytes = in.DiskBytes - in.MaxDisk
 		perEvent := float64(in.DiskBytes) / float64(max(held, 1))
-		if short := p.OverBytes - int64(float64(freed)*perEvent); short > 0 {
-			p.ShortBytes = short
-			p.Blocked = allAtLine
+		need := uint64(math.Ceil(float64(p.OverBytes)/perEvent)) - min(freed, uint64(math.Ceil(float64(p.OverBytes)/perEvent)))
+		var short uint64
+		target, short, p.Blocked = squeeze(in, ids, base, need)
+		p.ShortBytes = int64(float64(short) * perEvent)
+	}
+	for _, id := range ids {
+		if f := in.Origins[id].Floor; target[id] > f {
+			p.Below[id] = target[id]
+			p.Events += target[id] - f
 		}
 	}
 	return p
+}
+
+// squeeze takes need more events beyond base from the ones older than the
+// pressure window, in proportion to what each origin offers. It returns
+// the new targets, the events still missing, and whether that is because
+// every origin is at its line.
+func squeeze(in Input, ids []string, base map[string]uint64, need uint64) (map[string]uint64, uint64, bool) {
+	target := make(map[string]uint64, len(base))
+	avail := make(map[string]uint64, len(base))
+	var total uint64
+	allAtLine := true
+	for _, id := range ids {
+		o := in.Origins[id]
+		line := Line(o, in.WhenAllHave)
+		upto := max(base[id], min(line, o.Pressure))
+		if upto < line {
+			allAtLine = false
+		}
+		avail[id] = upto - base[id]
+		total += avail[id]
+		target[id] = base[id]
+	}
+	take := min(need, total)
+	if take == 0 {
+		return target, need, need > 0 && allAtLine
+	}
+	given := uint64(0)
+	for _, id := range ids { // proportional shares, rounded down
+		share := uint64(float64(take) * float64(avail[id]) / float64(total))
+		target[id] += share
+		avail[id] -= share
+		given += share
+	}
+	for _, id := range ids { // the rounding remainder, in id order
+		if given >= take {
+			break
+		}
+		extra := min(avail[id], take-given)
+		target[id] += extra
+		given += extra
+	}
+	short := need - take
+	return target, short, short > 0 && allAtLine
 }
 
 // Windows returns the retention windows to try, in order, while a plan

@@ -59,6 +59,31 @@ func TestDecide(t *testing.T) {
 			want: Plan{Below: map[string]uint64{"a": 10}, Events: 10, OverBytes: 300, ShortBytes: 200},
 		},
 		{
+			name: "over budget: the pressure window gives what is needed, in proportion",
+			in: Input{DiskBytes: 1000, MaxDisk: 800, Origins: map[string]Origin{ // 10 bytes an event, 20 needed
+				"a": {Max: 50, Archived: 50, Pressure: 30},
+				"b": {Max: 50, Archived: 50, Pressure: 10},
+			}},
+			want: Plan{Below: map[string]uint64{"a": 15, "b": 5}, Events: 20, OverBytes: 200},
+		},
+		{
+			name: "over budget: the retention window's events come first",
+			in: Input{DiskBytes: 1000, MaxDisk: 800, Origins: map[string]Origin{
+				"a": {Max: 50, Archived: 50, Aged: 12, Pressure: 40},
+				"b": {Max: 50, Archived: 50, Aged: 0, Pressure: 40},
+			}},
+			want: Plan{Below: map[string]uint64{"a": 16, "b": 4}, Events: 20, OverBytes: 200},
+		},
+		{
+			name: "over budget: rounding goes to the first origins",
+			in: Input{DiskBytes: 300, MaxDisk: 280, Origins: map[string]Origin{ // 10 bytes an event, 2 needed
+				"a": {Max: 10, Archived: 10, Pressure: 1},
+				"b": {Max: 10, Archived: 10, Pressure: 1},
+				"c": {Max: 10, Archived: 10, Pressure: 1},
+			}},
+			want: Plan{Below: map[string]uint64{"a": 1, "b": 1}, Events: 2, OverBytes: 20},
+		},
+		{
 			name: "over budget and everything archived planned: blocked",
 			in: Input{DiskBytes: 1000, MaxDisk: 500, Origins: map[string]Origin{
 				"a": {Max: 50, Archived: 20, Aged: 50},
