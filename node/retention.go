@@ -93,13 +93,48 @@ func (n *Node) runRetention(ctx context.Context) {
 	}
 }
 
+// maxRounds bounds the rounds of one pass: the policy estimates bytes
+// per event, and space comes back a segment at a time, so meeting the disk
+// budget may take a second look.
+const maxRounds = 4
+
 // RetentionPass runs one retention pass now: it measures the data
 // directory, asks the policy what may go (retention.Decide), shrinking the
 // window while the disk budget is not met, prunes the store and deletes
-// the blobs no held event references any more.
+// the blobs no held event references any more; while still over the
+// budget and making progress, it measures and goes again.
 func (n *Node) RetentionPass(ctx context.Context) (RetentionReport, error) {
 	n.ret.mu.Lock()
 	defer n.ret.mu.Unlock()
+	var rep RetentionReport
+	for round := 0; round < maxRounds; round++ {
+		r, err := n.retentionRound(ctx)
+		if round == 0 {
+			rep = r
+		} else {
+			rep.Plan, rep.Window = r.Plan, r.Window
+			rep.Pruned.Events += r.Pruned.Events
+			rep.Pruned.Segments += r.Pruned.Segments
+			rep.Pruned.SegmentBytes += r.Pruned.SegmentBytes
+			rep.BlobsFreed += r.BlobsFreed
+			if rep.Pruned.Floors == nil {
+				rep.Pruned.Floors = map[string]uint64{}
+			}
+			maps.Copy(rep.Pruned.Floors, r.Pruned.Floors)
+		}
+		if err != nil {
+			return rep, err
+		}
+		if r.Plan.OverBytes == 0 || r.Pruned.Events == 0 {
+			break
+		}
+	}
+	n.reportRetention(rep)
+	return rep, nil
+}
+
+// retentionRound measures, plans and prunes once.
+func (n *Node) retentionRound(ctx context.Context) (RetentionReport, error) {
 	rep := RetentionReport{At: n.cfg.Clock.Now()}
 	disk, err := dirBytes(n.cfg.DataDir)
 	if err != nil {
@@ -107,8 +142,7 @@ func (n *Node) RetentionPass(ctx context.Context) (RetentionReport, error) {
 	}
 	rep.DiskBytes = disk
 	in := n.retentionInput(disk)
-	windows := retention.Windows(n.cfg.Retention.Retain)
-	for i, w := range windows {
+	for i, w := range retention.Windows(n.cfg.Retention.Retain) {
 		if i > 0 && (n.cfg.Retention.MaxDisk == 0 || rep.Plan.ShortBytes == 0 || rep.Plan.Blocked) {
 			break
 		}
@@ -116,6 +150,9 @@ func (n *Node) RetentionPass(ctx context.Context) (RetentionReport, error) {
 			return rep, err
 		}
 		rep.Window, rep.Plan = w, retention.Decide(*in)
+	}
+	if rep.Plan.OverBytes > 0 {
+		n.roundUpToSeals(in, rep.Plan.Below)
 	}
 	if len(rep.Plan.Below) > 0 {
 		if rep.Pruned, err = n.store.Prune(ctx, rep.Plan.Below); err != nil {
@@ -125,7 +162,6 @@ func (n *Node) RetentionPass(ctx context.Context) (RetentionReport, error) {
 			return rep, err
 		}
 	}
-	n.reportRetention(rep)
 	return rep, nil
 }
 
@@ -164,6 +200,18 @@ func (n *Node) ageOrigins(in *retention.Input, cutoff int64, retain bool) error 
 		in.Origins[id] = o
 	}
 	return nil
+}
+
+// roundUpToSeals moves each floor of below up to the next seal within
+// the origin's line: the store prunes down to a sealed seq, and under disk
+// pressure rounding down could leave the budget unmet pass after pass.
+func (n *Node) roundUpToSeals(in *retention.Input, below map[string]uint64) {
+	for o, b := range below {
+		seal, err := n.store.NextSeal(o, b)
+		if err == nil && seal.Seq <= retention.Line(in.Origins[o], in.WhenAllHave) {
+			below[o] = seal.Seq
+		}
+	}
 }
 
 // archivedWatermarks is, per origin, the highest seq some sink archived:
