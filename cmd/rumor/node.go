@@ -73,6 +73,7 @@ Every option can be given three ways; the first found wins:
 	f.BoolVar(&cfg.Offline, "offline", false, "run without networking (a lone device) (default false)")
 	f.DurationVar(&cfg.SyncInterval, "sync-interval", cfg.SyncInterval, "mean time between anti-entropy sessions")
 	f.StringVar(&cfg.MQTTAddr, "mqtt", "", "MQTT broker listen address, e.g. 127.0.0.1:1883; a message to rumor/events/<type> becomes an event (default off)")
+	retentionFlags(f, &cfg.Retention)
 	f.String("config", "", "YAML config file; flags and RUMOR_* variables override it (default none)")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
