@@ -347,3 +347,36 @@ func TestWatermarksPersistAcrossRestart(t *testing.T) {
 		t.Fatalf("after a restart: %+v", st.Retention)
 	}
 }
+
+// With --prune-when-all-have and no sink, a device prunes what every live
+// member holds, learnt from its sessions with each; the others keep their
+// copies.
+func TestPruneWhenAllHave(t *testing.T) {
+	a := startTestNode(t, "", func(c *Config) {
+		retentionNode(time.Millisecond, 0)(c)
+		c.Retention.PruneWhenAllHave = true
+	})
+	b := startTestNode(t, "", nil, a.addr(t))
+	c := startTestNode(t, "", nil, a.addr(t))
+	emitBatches(t, a, 3, 100, "x")
+	emitBatches(t, b, 2, 50, "y")
+	waitFor(t, 20*time.Second, "the mesh to converge", func() bool { return converged([]*testNode{a, b, c}, 400) })
+	waitFor(t, 20*time.Second, "a to know what every member holds", func() bool {
+		st, ok := a.Replicator().StableWatermark()
+		return ok && st[a.ID()] == 300 && st[b.ID()] == 100
+	})
+	time.Sleep(2 * time.Millisecond)
+	rep, err := a.RetentionPass(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Pruned.Floors[a.ID()] != 300 || rep.Pruned.Floors[b.ID()] != 100 || rep.Plan.Unarchived != 0 {
+		t.Fatalf("pass %+v", rep)
+	}
+	if n := len(heldEvents(t, b, a.ID())); n != 300 {
+		t.Fatalf("b holds %d of a's events", n)
+	}
+	if s := a.Store().Summary(); s.Events != 400 || s.Digest != b.Store().Summary().Digest {
+		t.Fatal("pruning changed a's context")
+	}
+}
