@@ -86,7 +86,7 @@ type dashProbe struct {
 		Pct      string `json:"pct"`
 		Archived string `json:"archived"`
 	} `json:"devices"`
-	Sinks []string `json:"sinks"`
+	Sinks        []string `json:"sinks"`
 	Sessions     int      `json:"sessions"`
 	SessionsNote string   `json:"sessionsNote"`
 	IngestBars   int      `json:"ingestBars"`

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"sync"
@@ -196,6 +195,3 @@ func (r *readerEpochs) synchronize() {
 		r.cond.Wait()
 	}
 }
-
-// errNoSeal is returned by sealAtOrBelow when no held seal qualifies.
-var errNoSeal = errors.New("store: no seal")
