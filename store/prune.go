@@ -93,10 +93,16 @@ func (s *Store) Prune(ctx context.Context, below map[string]uint64) (PruneResult
 	for _, c := range blobs {
 		res.Blobs = append(res.Blobs, c)
 	}
+	// The checkpoint read before the sync is durable with it: segments
+	// below it are never replayed, whatever badger loses in a power cut.
+	ckpt, err := s.loadCheckpoint()
+	if err != nil {
+		return res, err
+	}
 	if err := s.db.Sync(); err != nil {
 		return res, fmt.Errorf("store: sync after prune: %w", err)
 	}
-	err = s.reclaimSegments(&res)
+	err = s.reclaimSegments(ckpt, &res)
 	return res, err
 }
 

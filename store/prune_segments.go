@@ -12,11 +12,7 @@ import (
 // reclaimSegments deletes the segment files that no index run names any
 // more, below the checkpoint's segment (replay reads from there on, and
 // the append target is at or after it).
-func (s *Store) reclaimSegments(res *PruneResult) error {
-	ckpt, err := s.loadCheckpoint()
-	if err != nil {
-		return err
-	}
+func (s *Store) reclaimSegments(ckpt checkpoint, res *PruneResult) error {
 	ids, err := s.segs.list()
 	if err != nil {
 		return err
