@@ -17,6 +17,13 @@
 //   - Blobs: a request/response protocol serves verified blocks by CID, and
 //     Fetch assembles a blob from whichever connected peers hold it.
 //
+// Retention support: sinks publish their archived watermarks on the mesh's
+// watermark topic (watermark.go, watermarks.go; accepted only from members
+// advertising the sink role), the replicator remembers what each member
+// holds for the stable watermark (stable.go), and a node serves snapshots
+// that let an empty node join without pulling the whole history
+// (snapshot*.go, Join).
+//
 // Everything a peer sends is validated (sizes, encodings, signatures, hash
 // chains) before it touches the store; the store applies verified events
 // idempotently, so duplicated or reordered deliveries change nothing.
