@@ -309,7 +309,11 @@ func TestSnapshotJoinConverges(t *testing.T) {
 	emitBatches(t, b, 3, 40, "reading") // 120 recent from b
 	waitFor(t, 20*time.Second, "a and b to converge", func() bool { return converged([]*testNode{a, b}, 2220) })
 
+	// b goes down, so that the joiner's only neighbour is a, which holds a
+	// seal at every 100 of its own events: the floor is exactly 2,000.
+	b.stop()
 	j := startTestNode(t, "", retentionNode(24*time.Hour, 0), a.addr(t))
+	b = startTestNode(t, b.dir, nil, a.addr(t))
 	waitFor(t, 20*time.Second, "the joiner to converge", func() bool { return converged([]*testNode{a, b, j}, 2220) })
 	stateOfNode(t, a).mustEqual(t, stateOfNode(t, j), "joiner")
 	if n := len(heldEvents(t, j, a.ID())); n != 100 {
