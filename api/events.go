@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/google/uuid"
@@ -51,6 +52,9 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if !s.checkPayloads(w, inputs) {
 		return
 	}
 	acks, err := s.cfg.Events.Ingest(r.Context(), inputs)
@@ -119,8 +123,18 @@ func parseNDJSON(body []byte) ([]event.Input, error) {
 	return inputs, nil
 }
 
-// listEvents streams stored events as NDJSON.
+// listEvents streams stored events as NDJSON, in (device, seq) order or,
+// with order=time, in the time-ordered view (listByTime).
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
+	switch o := r.URL.Query().Get("order"); o {
+	case "time":
+		s.listByTime(w, r)
+		return
+	case "", "device":
+	default:
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("parameter order: %q is not device or time", o))
+		return
+	}
 	q, err := parseQuery(r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
@@ -146,14 +160,14 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 
 func parseQuery(r *http.Request) (store.Query, error) {
 	v := r.URL.Query()
-	q := store.Query{Device: v.Get("device"), Type: v.Get("type"), Limit: DefaultListLimit}
-	if q.Device != "" {
-		if _, err := peer.Decode(q.Device); err != nil {
-			return q, fmt.Errorf("parameter device: %q is not a device id", q.Device)
-		}
+	q, err := parseListParams(v)
+	if err != nil {
+		return q, err
 	}
-	if len(q.Type) > event.MaxTypeLen {
-		return q, fmt.Errorf("parameter type: longer than %d bytes", event.MaxTypeLen)
+	for _, p := range []string{"since", "cursor"} {
+		if v.Has(p) {
+			return q, fmt.Errorf("parameter %s: needs order=time", p)
+		}
 	}
 	if a := v.Get("after"); a != "" {
 		n, err := strconv.ParseUint(a, 10, 64)
@@ -164,6 +178,21 @@ func parseQuery(r *http.Request) (store.Query, error) {
 			return q, errors.New("parameter after: needs device (seqs count per device)")
 		}
 		q.After = n
+	}
+	return q, nil
+}
+
+// parseListParams reads the parameters both orders share: device, type
+// and limit.
+func parseListParams(v url.Values) (store.Query, error) {
+	q := store.Query{Device: v.Get("device"), Type: v.Get("type"), Limit: DefaultListLimit}
+	if q.Device != "" {
+		if _, err := peer.Decode(q.Device); err != nil {
+			return q, fmt.Errorf("parameter device: %q is not a device id", q.Device)
+		}
+	}
+	if len(q.Type) > event.MaxTypeLen {
+		return q, fmt.Errorf("parameter type: longer than %d bytes", event.MaxTypeLen)
 	}
 	if l := v.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)

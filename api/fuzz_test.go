@@ -52,6 +52,8 @@ func FuzzPostEvents(f *testing.F) {
 func FuzzQuery(f *testing.F) {
 	f.Add("device=x&after=1&limit=5&type=t")
 	f.Add("window=1m&from=2024-01-01T00:00:00Z&to=99")
+	f.Add("order=time&since=1700000000000.0001&limit=3&type=t")
+	f.Add("order=time&cursor=AQGLz-VoB3AHAQ&since=2024-01-01T00:00:00Z")
 	e := newEnv(f)
 	f.Fuzz(func(t *testing.T, q string) {
 		for _, path := range []string{"/v1/events?", "/v1/aggregates?"} {

@@ -25,6 +25,11 @@ type EventStore interface {
 	GetByID(id uuid.UUID) (*event.Event, error)
 	// Scan calls fn for each matching event in (device, seq) order.
 	Scan(q store.Query, fn func(*event.Event) error) error
+	// ScanTime passes one page of the time-ordered view (HLC, device,
+	// seq): first its positions to page, then each event to fn.
+	ScanTime(q store.TimeQuery, page func([]store.TimePos) error, fn func(*event.Event) error) error
+	// HLC returns the node's hybrid logical clock reading.
+	HLC() event.HLC
 	// Summary returns counts, version vector and digest without scanning.
 	Summary() store.Summary
 	// Aggregates returns the aggregates of one window kind in [from, to).
@@ -81,9 +86,17 @@ type Config struct {
 	// when q.EventID is set. Errors wrapping ErrInvalidQuery answer 400,
 	// ErrNotTraced or store.ErrNotFound 404.
 	Trace func(ctx context.Context, q TraceQuery) (any, error)
+	// CheckPayload, if set, must accept the payload of every event
+	// ingested (type, schema version, payload): POST /v1/events answers
+	// 400 naming the first failing event's index and, when the error has
+	// a JSONPointer() string method, the failing field.
+	CheckPayload func(typ string, version uint32, payload []byte) error
 	// Ready, if set, answers GET /readyz: nil when the node can do its
 	// work, else why not (503). Unset, a serving node is ready.
 	Ready func() error
+	// Switches, if set, serves the live sync settings: GET and PUT
+	// /v1/config, POST /v1/config/reload, and the status's config object.
+	Switches Switches
 	// Retention, if set, adds the archive and retention state to
 	// GET /v1/status.
 	Retention func() Retention
@@ -122,6 +135,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /v1/health", s.health)
 	s.mux.HandleFunc("GET /v1/trace", s.trace)
 	s.mux.HandleFunc("GET /readyz", s.ready)
+	s.configRoutes()
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -23,6 +23,8 @@ type statusJSON struct {
 	VersionVector map[string]uint64 `json:"version_vector"`
 	Events        uint64            `json:"events"`
 	Digest        string            `json:"digest"`
+	Config        any               `json:"config,omitempty"` // the live sync settings, as GET /v1/config
+	HLC           string            `json:"hlc"`
 	Retention     *Retention        `json:"retention,omitempty"`
 }
 
@@ -32,6 +34,10 @@ func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
 	out := statusJSON{
 		DeviceID: info.DeviceID, Role: info.Role, Mesh: info.Mesh, Addrs: info.Addrs, Peers: info.Peers, Members: info.Members,
 		VersionVector: sum.VersionVector, Events: sum.Events, Digest: hex.EncodeToString(sum.Digest[:]),
+		HLC: s.cfg.Events.HLC().String(),
+	}
+	if s.cfg.Switches != nil {
+		out.Config = s.cfg.Switches.Current()
 	}
 	if s.cfg.Retention != nil {
 		r := s.cfg.Retention()

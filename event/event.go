@@ -9,6 +9,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/ipfs/go-cid"
+
+	"github.com/rumor-sync/rumor/internal/jsonscan"
 )
 
 // Limits on event fields, enforced by every decoder and by ParseInput.
@@ -64,6 +66,7 @@ type JSON struct {
 	Payload  json.RawMessage `json:"payload"`
 	Blobs    []string        `json:"blobs"`
 	Prev     string          `json:"prev"`
+	HLC      string          `json:"hlc"` // the id's hybrid logical clock stamp, <ms>.<counter>
 }
 
 // ToJSON returns the API representation of e.
@@ -79,7 +82,7 @@ func (e *Event) ToJSON() JSON {
 	return JSON{
 		EventID: e.ID.String(), DeviceID: e.Device, Seq: e.Seq, TS: e.TS,
 		Type: e.Type, Schema: e.Schema, Payload: payload, Blobs: blobs,
-		Prev: e.Prev.String(),
+		Prev: e.Prev.String(), HLC: HLCOf(e.ID).String(),
 	}
 }
 
@@ -128,7 +131,7 @@ func checkObject(p []byte) error {
 	if len(p) > MaxPayloadLen {
 		return fmt.Errorf("%w: payload larger than %d bytes", ErrInvalid, MaxPayloadLen)
 	}
-	if len(p) == 0 || p[0] != '{' || !json.Valid(p) {
+	if len(p) == 0 || p[0] != '{' || !jsonscan.Valid(p) {
 		return fmt.Errorf("%w: payload is not a JSON object", ErrInvalid)
 	}
 	return nil

@@ -57,7 +57,7 @@ func ParseInput(b []byte) (Input, error) {
 // reports false for anything else, which the slow path then explains.
 func splitInput(b []byte) (wireInput, bool) {
 	var w wireInput
-	if !json.Valid(b) {
+	if !jsonscan.Valid(b) {
 		return w, false
 	}
 	var buf [8]jsonscan.Member

@@ -88,7 +88,7 @@ func TestToJSON(t *testing.T) {
 	want := JSON{
 		EventID: e.ID.String(), DeviceID: e.Device, Seq: 42, TS: 1_700_000_000_123, Type: "page.view",
 		Schema: 3, Payload: e.Payload, Blobs: []string{e.Blobs[0].String(), e.Blobs[1].String()},
-		Prev: e.Prev.String(),
+		Prev: e.Prev.String(), HLC: "1700000000007.0007", // the id's first 8 bytes
 	}
 	if !reflect.DeepEqual(j, want) {
 		t.Fatalf("got  %+v\nwant %+v", j, want)

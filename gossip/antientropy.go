@@ -15,8 +15,9 @@ import (
 	"github.com/rumor-sync/rumor/gossip/syncproto"
 )
 
-// maxOutbound caps the sessions this node runs as initiator at once.
-const maxOutbound = 4
+// minOutbound is the fewest sessions this node may run as initiator at
+// once, whatever the fan-out; see Replicator.maxOutbound.
+const minOutbound = 4
 
 // peerState is the per-peer backoff and misbehaviour record.
 type peerState struct {
@@ -26,10 +27,12 @@ type peerState struct {
 	bans     int
 }
 
-// antiEntropyLoop opens a session with a random connected member every
-// jittered Interval, and at once with kicked peers.
+// antiEntropyLoop runs a round (sessions with SyncFanout random connected
+// members) every jittered SyncInterval, and a session at once with kicked
+// peers. A change of the interval takes effect at once.
 func (r *Replicator) antiEntropyLoop() {
-	timer := time.NewTimer(r.jittered())
+	st := r.pol.Load()
+	timer := time.NewTimer(r.jittered(st.Settings.SyncInterval))
 	defer timer.Stop()
 	for {
 		select {
@@ -37,28 +40,43 @@ func (r *Replicator) antiEntropyLoop() {
 			return
 		case p := <-r.kick:
 			r.startSession(p)
-		case <-timer.C:
-			if p, ok := r.pickPeer(); ok {
-				r.startSession(p)
+		case <-st.Superseded():
+			next := r.pol.Load()
+			if next.Settings.SyncInterval != st.Settings.SyncInterval {
+				timer.Reset(r.jittered(next.Settings.SyncInterval))
 			}
-			timer.Reset(r.jittered())
+			st = next
+		case <-timer.C:
+			r.round()
+			timer.Reset(r.jittered(r.settings().SyncInterval))
 		}
 	}
 }
 
-// jittered draws a wait uniformly from [Interval/2, 3*Interval/2].
-func (r *Replicator) jittered() time.Duration {
+// round opens sessions with up to SyncFanout peers and records it.
+func (r *Replicator) round() {
+	fanout := r.settings().SyncFanout
+	peers := r.pickPeers(fanout)
+	for _, p := range peers {
+		r.startSession(p)
+	}
+	r.rounds.add(Round{At: r.cfg.Clock.Now(), Fanout: fanout, Peers: peers})
+}
+
+// jittered draws a wait uniformly from [iv/2, 3*iv/2].
+func (r *Replicator) jittered(iv time.Duration) time.Duration {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	iv := r.cfg.Interval
 	return iv/2 + time.Duration(r.rnd.Int64N(int64(iv)+1))
 }
 
-// pickPeer chooses a random connected member that is not backed off and
-// not already in a session with us.
-func (r *Replicator) pickPeer() (peer.ID, bool) {
+// pickPeers chooses up to k distinct random connected members that are
+// not backed off and not already in a session with us, within the cap on
+// outbound sessions.
+func (r *Replicator) pickPeers(k int) []peer.ID {
 	now := r.cfg.Clock.Now()
 	h := r.mesh.Host()
+	limit := r.maxOutbound()
 	var candidates []peer.ID
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -71,17 +89,19 @@ func (r *Replicator) pickPeer() (peer.ID, bool) {
 		}
 		candidates = append(candidates, m.ID)
 	}
-	if len(candidates) == 0 || len(r.running) >= maxOutbound {
-		return "", false
+	k = min(k, len(candidates), max(limit-len(r.running), 0))
+	for i := range k { // a partial Fisher-Yates shuffle
+		j := i + r.rnd.IntN(len(candidates)-i)
+		candidates[i], candidates[j] = candidates[j], candidates[i]
 	}
-	return candidates[r.rnd.IntN(len(candidates))], true
+	return candidates[:k]
 }
 
 // startSession runs a session with p in the background unless one is
 // already running or p is backed off.
 func (r *Replicator) startSession(p peer.ID) {
 	r.mu.Lock()
-	if r.running[p] || r.inbound[p] || len(r.running) >= maxOutbound {
+	if r.running[p] || r.inbound[p] || len(r.running) >= r.maxOutbound() {
 		r.mu.Unlock()
 		return
 	}

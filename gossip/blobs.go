@@ -25,7 +25,8 @@ const (
 	statusNotFound = 1
 	statusError    = 2
 	maxBlockBytes  = cas.ChunkSize + 1<<20 // a chunk, or a root block
-	blobTimeout    = 30 * time.Second
+	blobTimeout    = 30 * time.Second      // without progress
+	blobMaxTime    = 10 * time.Minute      // for one block, however slow the budget
 )
 
 // ErrBlobUnavailable is returned when no connected peer holds a block.
@@ -66,7 +67,7 @@ func (r *Replicator) handleBlob(s network.Stream) {
 		_, _ = s.Write([]byte{statusError})
 	default:
 		out := binary.AppendUvarint([]byte{statusOK}, uint64(len(data)))
-		_, _ = s.Write(append(out, data...))
+		_, _ = r.throttle(r.ctx, s).Write(append(out, data...))
 	}
 }
 
@@ -81,11 +82,11 @@ func (r *Replicator) fetchBlock(ctx context.Context, p peer.ID, c cid.Cid) error
 	defer s.Close()
 	_ = s.SetDeadline(time.Now().Add(blobTimeout))
 	req := binary.AppendUvarint(nil, uint64(len(c.Bytes())))
-	if _, err := s.Write(append(req, c.Bytes()...)); err != nil {
+	if _, err := r.throttle(ctx, s).Write(append(req, c.Bytes()...)); err != nil {
 		return err
 	}
 	_ = s.CloseWrite()
-	br := bufio.NewReader(s)
+	br := bufio.NewReader(&idleReader{s: s, idle: blobTimeout, hard: time.Now().Add(blobMaxTime)})
 	status, err := br.ReadByte()
 	if err != nil {
 		return err
@@ -145,13 +146,18 @@ func (r *Replicator) fetchFromAny(ctx context.Context, c cid.Cid, prefer peer.ID
 	return fmt.Errorf("%w: %s", ErrBlobUnavailable, c)
 }
 
-// blobLoop fetches blobs that received events reference (EagerBlobs).
+// blobLoop fetches blobs that received events reference, while the blob
+// policy has this node fetch eagerly; jobs queued before a switch to on
+// demand are dropped.
 func (r *Replicator) blobLoop() {
 	for {
 		select {
 		case <-r.ctx.Done():
 			return
 		case j := <-r.blobQ:
+			if !r.settings().FetchesEagerly(r.cfg.Sink) {
+				continue
+			}
 			if err := r.FetchBlob(r.ctx, j.c, j.from); err != nil && r.alive() {
 				r.log.Debug("eager blob fetch failed; will fetch on demand", "cid", j.c, "err", err)
 			}
@@ -159,16 +165,19 @@ func (r *Replicator) blobLoop() {
 	}
 }
 
-// noteApplied records new events from p: health, and eager blob fetches.
+// noteApplied records new events from p: health, and eager blob fetches
+// when the blob policy asks for them.
 func (r *Replicator) noteApplied(events []*event.Event, from peer.ID) {
+	eager := r.settings().FetchesEagerly(r.cfg.Sink)
 	for _, e := range events {
 		r.health.arrived(e.Device, e.Seq)
-		if !r.cfg.EagerBlobs {
+		if !eager {
 			continue
 		}
 		for _, c := range e.Blobs {
 			select {
 			case r.blobQ <- blobJob{c: c, from: from}:
+				r.eagerQueued.Add(1)
 			default: // queue full: these blobs will be fetched on demand
 			}
 		}

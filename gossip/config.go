@@ -5,7 +5,9 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/rumor-sync/rumor/event"
 	"github.com/rumor-sync/rumor/gossip/mesh"
+	"github.com/rumor-sync/rumor/gossip/policy"
 	"github.com/rumor-sync/rumor/gossip/syncproto"
 	"github.com/rumor-sync/rumor/internal/clock"
 )
@@ -18,9 +20,18 @@ type Config struct {
 	Store Store
 	// Blobs is the node's blob store. Required.
 	Blobs Blobs
-	// Interval is the mean time between anti-entropy sessions this node
+	// Policy holds the live sync switches (push, interval, fan-out, blob
+	// policy, batch sizes, bandwidth budget per peer), read on every round,
+	// session, announcement and blob fetch. Its limits must match Session
+	// and Tick. If nil, New makes one from Interval, InlineBytes,
+	// EagerBlobs and Session's batch sizes, which are otherwise ignored.
+	Policy *policy.Holder
+	// Sink marks a sink node: under policy.SinksOnly, only sinks fetch
+	// blobs eagerly.
+	Sink bool
+	// Interval is the mean time between anti-entropy rounds this node
 	// starts; each wait is drawn uniformly from [Interval/2, 3*Interval/2].
-	// Default 1 s.
+	// Default 1 s. See Policy.
 	Interval time.Duration
 	// Tick is the session tick; a session fails after
 	// Session.IdleTicks ticks without progress. Default 500 ms.
@@ -36,15 +47,25 @@ type Config struct {
 	BanDuration time.Duration
 	// InlineBytes bounds the events carried inline in a push announcement;
 	// larger batches are announced by their seal alone. Default 64 KiB.
+	// See Policy.
 	InlineBytes int
 	// EagerBlobs makes the node fetch, in the background, the blobs that
 	// newly received events reference (the default); when false, blobs are
-	// fetched only when asked for.
+	// fetched only when asked for. See Policy.
 	EagerBlobs bool
 	// Clock gives the time for health and backoff. Default the wall clock.
 	Clock clock.Clock
 	// Logger receives logs. Default slog.Default().
 	Logger *slog.Logger
+	// CheckEvent, if set, must accept every event received from a peer
+	// before it is applied (the schema registry). In a verified sealed run
+	// with events it refuses, the last refused event and all before it
+	// are not applied (only the events after it are covered by the run's
+	// seal); each is counted as a RejectSchema rejection of the sending
+	// peer (not a protocol violation) and the session goes on. They stay
+	// missing here, offered again by later sessions, until CheckEvent
+	// accepts them.
+	CheckEvent func(e *event.Event) error
 	// Observer, if set, is told about sessions and rejections (metrics).
 	Observer Observer
 

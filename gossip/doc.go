@@ -5,8 +5,9 @@
 //
 // A Replicator runs three kinds of work:
 //
-//   - Anti-entropy: every Interval (jittered) it opens a session with a
-//     random connected member, and at once with every peer that connects.
+//   - Anti-entropy: every interval (jittered) it runs a round: sessions
+//     with fan-out random connected members, and at once a session with
+//     every peer that connects.
 //     A failed session backs that peer off exponentially, with jitter; a
 //     peer that breaks the protocol MaxStrikes times is banned for a while.
 //   - Push: after every durable local commit it announces the new head of
@@ -16,6 +17,13 @@
 //     lost announcement is repaired by anti-entropy.
 //   - Blobs: a request/response protocol serves verified blocks by CID, and
 //     Fetch assembles a blob from whichever connected peers hold it.
+//
+// The sync switches (package policy: push on or off, interval, fan-out,
+// blob policy, batch sizes, bandwidth budget per peer) are read from
+// Config.Policy on every round, session, announcement, blob fetch and
+// stream write, so an operator's change applies without a restart. The
+// budget is a token bucket per peer (package budget) on the writes of the
+// sync and blob streams.
 //
 // Retention support: sinks publish their archived watermarks on the mesh's
 // watermark topic (watermark.go, watermarks.go; accepted only from members

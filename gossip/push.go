@@ -49,7 +49,8 @@ func (r *Replicator) Committed(events []*event.Event) {
 }
 
 // pushLoop announces the local log's head after each local commit,
-// coalescing commits that happen while an announcement is sent.
+// coalescing commits that happen while an announcement is sent. With
+// push switched off it announces nothing; anti-entropy carries the events.
 func (r *Replicator) pushLoop() {
 	var announced uint64
 	for {
@@ -58,13 +59,17 @@ func (r *Replicator) pushLoop() {
 			return
 		case <-r.announce:
 		}
+		sw := r.settings()
+		if !sw.Push {
+			continue
+		}
 		seal, err := r.cfg.Store.Seal(r.cfg.Store.Origin())
 		if err != nil || seal.Seq <= announced {
 			continue
 		}
 		a := &Announce{Seal: seal}
-		if r.cfg.InlineBytes > 0 {
-			events, s, err := r.cfg.Store.ReadRun(seal.Origin, announced+1, seal.Seq, r.cfg.InlineBytes)
+		if sw.PushInlineBytes > 0 {
+			events, s, err := r.cfg.Store.ReadRun(seal.Origin, announced+1, seal.Seq, sw.PushInlineBytes)
 			if err == nil && s != nil && s.Seq == seal.Seq && len(events) > 0 && events[0].Seq == announced+1 {
 				a.Events = events
 			}
@@ -80,6 +85,7 @@ func (r *Replicator) pushLoop() {
 			r.log.Debug("announce failed", "err", err)
 			continue
 		}
+		r.announced.Add(1)
 		announced = seal.Seq
 	}
 }
@@ -148,7 +154,12 @@ func (r *Replicator) onAnnounce(from peer.ID, a *Announce, size int) {
 		return // the head is here; any older gap is anti-entropy's business
 	}
 	if len(a.Events) > 0 && (a.Events[0].Seq == 1 || r.cfg.Store.Holds(crdt.Dot{Origin: a.Seal.Origin, Seq: a.Events[0].Seq - 1})) {
-		added, err := r.cfg.Store.Apply(r.ctx, a.Events, []event.Seal{a.Seal})
+		// The inline events are one sealed run, screened like a session's.
+		events := r.screen(from, a.Events)
+		if len(events) == 0 {
+			return // all refused: a pull would bring the same run
+		}
+		added, err := r.cfg.Store.Apply(r.ctx, events, []event.Seal{a.Seal})
 		if err == nil {
 			if len(added) > 0 {
 				r.obs.Received(from, len(added))

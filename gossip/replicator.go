@@ -8,13 +8,16 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 
+	"github.com/rumor-sync/rumor/gossip/budget"
 	"github.com/rumor-sync/rumor/gossip/mesh"
+	"github.com/rumor-sync/rumor/gossip/policy"
 )
 
 // Protocol names, under the mesh's namespace /rumor/<mesh>/.
@@ -35,6 +38,12 @@ type Replicator struct {
 	trace  *traceRing // sessions
 	pushes *traceRing // events applied from announcements
 
+	pol         *policy.Holder // the live sync switches
+	budget      *budget.Set    // bandwidth budget per peer
+	rounds      roundRing
+	announced   atomic.Uint64 // announcements published
+	eagerQueued atomic.Uint64 // blobs queued for a background fetch
+
 	syncProto, blobProto protocol.ID
 
 	mu         sync.Mutex // guards rnd, peers, running, inbound, rejections
@@ -43,6 +52,7 @@ type Replicator struct {
 	running    map[peer.ID]bool // outbound sessions
 	inbound    map[peer.ID]bool // inbound sessions
 	rejections map[peer.ID]map[string]uint64
+	refused    refusals // when refused events were last logged, per origin
 
 	marks   *watermarkTable // sinks' archived watermarks (watermarks.go)
 	members *memberContexts // what each member holds (stable.go)
@@ -71,6 +81,10 @@ func New(cfg Config) (*Replicator, error) {
 	if obs == nil {
 		obs = nopObserver{}
 	}
+	pol, err := cfg.policyHolder()
+	if err != nil {
+		return nil, err
+	}
 	var seed [16]byte
 	_, _ = crand.Read(seed[:])
 	r := &Replicator{
@@ -78,6 +92,8 @@ func New(cfg Config) (*Replicator, error) {
 		health:     newTracker(cfg.Clock),
 		trace:      newTraceRing(traceSize),
 		pushes:     newTraceRing(traceSize),
+		pol:        pol,
+		budget:     budget.NewSet(cfg.Clock),
 		syncProto:  cfg.Mesh.Protocol(syncProtocolName),
 		blobProto:  cfg.Mesh.Protocol(blobProtocolName),
 		rnd:        rand.New(rand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:]))),

@@ -99,22 +99,28 @@ func (r *Replicator) drive(ctx context.Context, s network.Stream, initiator bool
 	if initiator {
 		rec.Direction = "out"
 	}
-	sess := syncproto.NewSession(r.cfg.Session, r.cfg.Store, initiator)
-	d := &driver{r: r, s: s, sess: sess, peer: p, w: bufio.NewWriterSize(s, 64<<10), ctx: ctx}
+	sess := syncproto.NewSession(r.sessionConfig(), r.cfg.Store, initiator)
+	d := &driver{r: r, s: s, sess: sess, peer: p, w: bufio.NewWriterSize(r.throttle(ctx, s), 64<<10), ctx: ctx}
 	frames := make(chan frameIn, 8)
 	go d.readLoop(frames)
 	ticker := time.NewTicker(r.cfg.Tick)
 	defer ticker.Stop()
 	rd := sess.Start()
 	for {
-		if res, done := d.handle(rd); done {
+		if final, done := d.handle(rd); done {
+			// Record first (fork evidence, strikes), then send the last
+			// frames (an ERROR, a DONE): a peer that sees the end of the
+			// session can already see what it led to.
+			res := final.Result
+			rec = r.finish(rec, res)
+			_ = d.send(final.Send)
 			if res.Err != nil {
 				s.Reset()
 			} else {
 				_ = s.SetReadDeadline(time.Now().Add(5 * time.Second))
 				s.Close()
 			}
-			return r.finish(rec, res)
+			return rec
 		}
 		select {
 		case f := <-frames:
@@ -169,18 +175,18 @@ func (d *driver) observe(m syncproto.Message) {
 }
 
 // handle performs rd and every Ready that follows from it: sending
-// frames, applying events durably and confirming them. It returns the
-// result once the session is done.
-func (d *driver) handle(rd syncproto.Ready) (syncproto.Result, bool) {
+// frames, applying events durably and confirming them. Once the session
+// is done it returns the final Ready, whose frames are not sent yet.
+func (d *driver) handle(rd syncproto.Ready) (syncproto.Ready, bool) {
 	queue := []syncproto.Ready{rd}
 	for len(queue) > 0 {
 		rd, queue = queue[0], queue[1:]
-		if err := d.send(rd.Send); err != nil && !rd.Done {
+		if rd.Done {
+			return rd, true
+		}
+		if err := d.send(rd.Send); err != nil {
 			queue = append(queue, d.sess.Abort(err))
 			continue
-		}
-		if rd.Done {
-			return rd.Result, true
 		}
 		for _, a := range rd.Apply {
 			if err := d.apply(a); err != nil {
@@ -190,7 +196,7 @@ func (d *driver) handle(rd syncproto.Ready) (syncproto.Result, bool) {
 			queue = append(queue, d.sess.Applied(1))
 		}
 	}
-	return syncproto.Result{}, false
+	return syncproto.Ready{}, false
 }
 
 func (d *driver) send(msgs []syncproto.Message) error {
@@ -207,6 +213,10 @@ func (d *driver) send(msgs []syncproto.Message) error {
 }
 
 func (d *driver) apply(a syncproto.Apply) error {
+	// Refused events are confirmed to the session as handled, not stored.
+	if a.Events = d.r.screen(d.peer, a.Events); len(a.Events) == 0 {
+		return nil
+	}
 	seals := make([]event.Seal, len(a.Seals))
 	for i, s := range a.Seals {
 		seals[i] = *s

@@ -151,6 +151,10 @@ type JoinConfig struct {
 	Wait time.Duration
 	// Logger receives logs. Default slog.Default().
 	Logger *slog.Logger
+	// CheckEvent, if set, must accept every event of the snapshot (the
+	// schema registry); a snapshot holding an event it refuses fails, and
+	// the node syncs as usual, which screens runs event by event.
+	CheckEvent func(e *event.Event) error
 }
 
 // JoinResult says where a snapshot came from and what it held.
@@ -236,6 +240,13 @@ func joinFrom(ctx context.Context, cfg JoinConfig, p peer.ID) (JoinResult, error
 		return JoinResult{}, fmt.Errorf("gossip: send snapshot request: %w", err)
 	}
 	rc := newSnapReceiver(cfg.MaxBytes, func(events []*event.Event, seal *event.Seal) error {
+		if cfg.CheckEvent != nil {
+			for _, e := range events {
+				if err := cfg.CheckEvent(e); err != nil {
+					return fmt.Errorf("gossip: snapshot event %s/%d refused: %w", e.Device, e.Seq, err)
+				}
+			}
+		}
 		_, err := cfg.Store.Apply(ctx, events, []event.Seal{*seal})
 		return err
 	})

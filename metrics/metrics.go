@@ -90,6 +90,7 @@ func New(src Sources) (*Metrics, error) {
 		m.reg.Register(m.ingested), m.reg.Register(m.received), m.reg.Register(m.rejected),
 		m.reg.Register(m.sessions), m.reg.Register(m.sessionSeconds), m.reg.Register(m.deltaBytes),
 		m.reg.Register(m.commitSeconds), m.reg.Register(newStateCollector(src)),
+		m.reg.Register(newClockCollector(src)),
 		m.reg.Register(collectors.NewGoCollector()),
 		m.reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})),
 	)

@@ -27,6 +27,8 @@ func sources(blobErr error) metrics.Sources {
 		LocalRejected: func() map[string]uint64 {
 			return map[string]uint64{"mqtt_malformed": 2, "fork": 1} // "fork" also comes from a peer
 		},
+		ClockSkewed: func() map[string]uint64 { return map[string]uint64{"devB": 4} },
+		HLCAhead:    func() float64 { return 1.5 },
 	}
 }
 
@@ -76,6 +78,8 @@ func TestMetricsCountAndReportState(t *testing.T) {
 		"rumor_peers 2",
 		"rumor_members 3",
 		"rumor_blob_bytes 4096",
+		`rumor_clock_skew_events_total{device="devB"} 4`,
+		"rumor_hlc_ahead_seconds 1.5",
 		"go_goroutines ",
 		"process_start_time_seconds ",
 	} {

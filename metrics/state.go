@@ -25,6 +25,13 @@ type Sources struct {
 	// started, by reason (MQTT messages, say); each reason becomes a
 	// rumor_events_rejected_total series with an empty peer label.
 	LocalRejected func() map[string]uint64
+	// ClockSkewed, if set, returns per origin device how many received
+	// events were too far ahead for the node's clock to follow
+	// (rumor_clock_skew_events_total).
+	ClockSkewed func() map[string]uint64
+	// HLCAhead, if set, returns how many seconds the node's hybrid
+	// logical clock is ahead of its physical clock (rumor_hlc_ahead_seconds).
+	HLCAhead func() float64
 }
 
 func (s Sources) validate() error {

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/rumor-sync/rumor/event"
+	"github.com/rumor-sync/rumor/gossip/policy"
 	"github.com/rumor-sync/rumor/internal/clock"
+	"github.com/rumor-sync/rumor/store"
 )
 
 // Roles a node can have.
@@ -51,12 +53,31 @@ type Config struct {
 	MDNS bool
 	// Offline runs without any networking (no libp2p host): a lone device.
 	Offline bool
-	// SyncInterval is the mean time between anti-entropy sessions. Default 1 s.
+	// SyncInterval is the mean time between anti-entropy sessions. Default
+	// 1 s. Ignored when Switches is set.
 	SyncInterval time.Duration
+	// Switches, if set, are the initial sync switches and where each came
+	// from (cmd/rumor resolves them from its flags, environment and config
+	// file). Nil means the defaults, with SyncInterval as the interval.
+	// They can change while the node runs: see Node.Switches.
+	Switches *policy.Resolved
+	// Reload, if set, re-reads the configuration for SIGHUP and POST
+	// /v1/config/reload and returns the switches it resolves to; see
+	// Node.Reload.
+	Reload func() (policy.Reloaded, error)
 	// MQTTAddr, if set, is the listen address of the embedded MQTT broker:
 	// messages published to rumor/events/<type> become events (see
 	// MQTTTopic). Its packets are limited to MaxBody bytes. Default "" (off).
 	MQTTAddr string
+	// SchemasFile, if set, is a schema registry file (see package schema):
+	// payloads of the (type, version) pairs it names must match its JSON
+	// Schemas at ingest and on receipt from peers. Default "" (none).
+	SchemasFile string
+	// MaxClockSkew bounds how far ahead of this node's clock a received
+	// event's hybrid logical clock stamp may be for the node's clock to
+	// follow it; events further ahead are stored but not followed, and
+	// counted in rumor_clock_skew_events_total. 0 to 24 h. Default 1 min.
+	MaxClockSkew time.Duration
 	// OnCommit, if set, is called with the events of every durable commit
 	// (local or received), in commit order. It must not block.
 	OnCommit func(events []*event.Event)
@@ -80,6 +101,7 @@ func DefaultConfig() Config {
 		MDNS:    true,
 
 		SyncInterval: time.Second,
+		MaxClockSkew: time.Minute,
 		Retention:    DefaultRetentionConfig(),
 	}
 }
@@ -108,6 +130,9 @@ func (c *Config) Validate() error {
 		if _, _, err := net.SplitHostPort(c.MQTTAddr); err != nil {
 			return fmt.Errorf("node: config: MQTT address %q: %v", c.MQTTAddr, err)
 		}
+	}
+	if c.MaxClockSkew < 0 || c.MaxClockSkew > store.MaxClockSkewLimit {
+		return fmt.Errorf("node: config: max clock skew %v outside [0, %v]", c.MaxClockSkew, store.MaxClockSkewLimit)
 	}
 	if c.SyncInterval <= 0 {
 		return fmt.Errorf("node: config: sync interval %v must be positive", c.SyncInterval)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -94,6 +95,9 @@ type dashProbe struct {
 	Peers        []string `json:"peers"`
 	AggTypes     []string `json:"aggTypes"`
 	NodeFacts    string   `json:"nodeFacts"`
+	Switches     []struct {
+		Key, Value, Source string
+	} `json:"switches"`
 }
 
 const probeJS = `(() => {
@@ -111,8 +115,30 @@ const probeJS = `(() => {
     peers: all('#peers tbody tr[data-peer]').map((r) => r.dataset.peer),
     aggTypes: all('#aggs tbody tr[data-type]').map((r) => r.dataset.type),
     nodeFacts: q('#node').textContent,
+    switches: all('#switches [data-key]').map((e) => ({ key: e.dataset.key, value: e.querySelector('.value').textContent, source: e.dataset.source })),
   };
 })()`
+
+// switchProblems lists what the sync switches card gets wrong, after
+// the test set fan-out 2 and a 1 MiB/s budget through the API.
+func (p dashProbe) switchProblems() []string {
+	want := map[string][2]string{ // key → value shown, source
+		"push": {"on", "default"}, "sync_interval": {"200ms", "flag"}, "sync_fanout": {"2 peers", "api"},
+		"blob_policy": {"eager", "default"}, "peer_bandwidth": {"1.0 MiB/s", "api"}, "sync_batch_bytes": {"1.0 MiB", "default"},
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, sw := range p.Switches {
+		seen[sw.Key] = true
+		if w, ok := want[sw.Key]; ok && (sw.Value != w[0] || sw.Source != w[1]) {
+			out = append(out, fmt.Sprintf("switches: %s shows %q from %s, want %q from %s", sw.Key, sw.Value, sw.Source, w[0], w[1]))
+		}
+	}
+	if len(seen) != 8 {
+		out = append(out, fmt.Sprintf("switches: %d settings shown, want 8", len(seen)))
+	}
+	return out
+}
 
 // problems lists what the rendered dashboard still lacks.
 func (p dashProbe) problems(ids []string, wantSessions bool, types []string) []string {
@@ -174,6 +200,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	b.emit(t, 25, "temperature")
 	waitFor(t, 15*time.Second, "two nodes to converge", func() bool { return converged([]*testNode{a, b}, 65) })
 	archive.set(map[string]uint64{a.ID(): 40, b.ID(): 25})
+	putConfig(t, a, `{"sync_fanout": 2, "peer_bandwidth": 1048576}`)
 	resp, err := http.Get(a.url + "/v1/trace?limit=1")
 	if err != nil {
 		t.Fatal(err)
@@ -219,7 +246,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		if err != nil {
 			t.Fatalf("read the dashboard: %v", err)
 		}
-		problems := probe.problems(ids, wantSessions, types)
+		problems := append(probe.problems(ids, wantSessions, types), probe.switchProblems()...)
 		problems = append(problems, probe.archiveProblems(map[string]string{a.ID(): "40", b.ID(): "25"}, b.ID())...)
 		if len(problems) == 0 {
 			break

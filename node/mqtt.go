@@ -17,6 +17,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/rumor-sync/rumor/event"
+	"github.com/rumor-sync/rumor/internal/jsonscan"
 	"github.com/rumor-sync/rumor/store"
 )
 
@@ -31,10 +32,11 @@ const (
 	RejectMalformed = "malformed"  // the body is not JSON
 	RejectNotObject = "not_object" // the body is JSON but not an object
 	RejectInvalid   = "invalid"    // the event fails validation (e.g. too large)
+	RejectSchema    = "schema"     // the payload fails the schema registry (--schemas)
 	RejectStore     = "store"      // the store failed to take it (shutting down)
 )
 
-var rejectReasons = [...]string{RejectTopic, RejectMalformed, RejectNotObject, RejectInvalid, RejectStore}
+var rejectReasons = [...]string{RejectTopic, RejectMalformed, RejectNotObject, RejectInvalid, RejectSchema, RejectStore}
 
 // MQTTStats counts what the MQTT broker did with messages on MQTTTopic
 // since the node started.
@@ -62,7 +64,7 @@ type broker struct {
 // startBroker listens on addr and serves MQTT until close. ctx is only for
 // its values: ingest runs to completion even while the node shuts down,
 // so that a message is either acknowledged and stored or neither.
-func startBroker(ctx context.Context, addr string, maxPacket int64, st ingester, log *slog.Logger) (*broker, error) {
+func startBroker(ctx context.Context, addr string, maxPacket int64, st ingester, check payloadCheck, log *slog.Logger) (*broker, error) {
 	log = log.With("component", "mqtt")
 	caps := mqtt.NewDefaultServerCapabilities()
 	caps.MaximumPacketSize = uint32(min(maxPacket, math.MaxUint32))
@@ -71,7 +73,7 @@ func startBroker(ctx context.Context, addr string, maxPacket int64, st ingester,
 		// mochi logs every start step at info; keep its warnings only.
 		Logger: slog.New(minLevel{log.Handler(), slog.LevelWarn}),
 	})
-	hook := &ingestHook{ctx: context.WithoutCancel(ctx), store: st, log: log}
+	hook := &ingestHook{ctx: context.WithoutCancel(ctx), store: st, check: check, log: log}
 	if err := srv.AddHook(hook, nil); err != nil {
 		return nil, fmt.Errorf("node: mqtt: %w", err)
 	}
@@ -101,6 +103,7 @@ type ingestHook struct {
 	mqtt.HookBase
 	ctx      context.Context
 	store    ingester
+	check    payloadCheck // nil: no schema registry
 	log      *slog.Logger
 	received atomic.Uint64
 	ingested atomic.Uint64
@@ -128,6 +131,11 @@ func (h *ingestHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Pack
 	}
 	h.received.Add(1)
 	in, reason, err := mqttInput(typ, pk.Payload)
+	if err == nil && h.check != nil {
+		if err = h.check(in.Type, in.Schema, in.Payload); err != nil {
+			reason = RejectSchema
+		}
+	}
 	if err == nil {
 		if _, err = h.store.Ingest(h.ctx, []event.Input{in}); err == nil {
 			h.ingested.Add(1)
@@ -228,7 +236,7 @@ func mqttInput(typ string, body []byte) (event.Input, string, error) {
 		return event.Input{}, RejectTopic, errors.New("event type in the topic is not UTF-8")
 	}
 	body = bytes.TrimSpace(body)
-	if !json.Valid(body) {
+	if !jsonscan.Valid(body) {
 		return event.Input{}, RejectMalformed, errors.New("message is not JSON: publish one JSON object, the event's payload")
 	}
 	if body[0] != '{' {
@@ -272,7 +280,7 @@ func (n *Node) startMQTT(ctx context.Context) error {
 		return nil
 	}
 	st := observedStore{n.store, n.metrics, n.cfg.Clock} // timed like HTTP ingest
-	b, err := startBroker(ctx, n.cfg.MQTTAddr, n.cfg.MaxBody, st, n.log)
+	b, err := startBroker(ctx, n.cfg.MQTTAddr, n.cfg.MaxBody, st, n.payloadCheck(), n.log)
 	if err != nil {
 		return err
 	}

@@ -80,7 +80,7 @@ func TestMQTTMosquittoPub(t *testing.T) {
 		t.Fatalf("tick events %v", payloads)
 	}
 	want := MQTTStats{Received: 9, Ingested: 5, Rejected: map[string]uint64{
-		RejectTopic: 1, RejectMalformed: 2, RejectNotObject: 1, RejectInvalid: 0, RejectStore: 0,
+		RejectTopic: 1, RejectMalformed: 2, RejectNotObject: 1, RejectInvalid: 0, RejectSchema: 0, RejectStore: 0,
 	}}
 	if s := n.MQTTStats(); !equalStats(s, want) {
 		t.Fatalf("stats %+v, want %+v", s, want)
@@ -94,7 +94,7 @@ func TestMQTTMosquittoPub(t *testing.T) {
 func TestMQTT3StoreFailure(t *testing.T) {
 	g := &gate{called: make(chan event.Input, 1), release: make(chan error, 1)}
 	g.release <- store.ErrClosed
-	b, err := startBroker(context.Background(), "127.0.0.1:0", 1<<20, g, logger())
+	b, err := startBroker(context.Background(), "127.0.0.1:0", 1<<20, g, nil, logger())
 	if err != nil {
 		t.Fatal(err)
 	}

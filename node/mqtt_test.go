@@ -125,7 +125,7 @@ func (g *gate) Ingest(_ context.Context, in []event.Input) ([]store.Ack, error) 
 // and that a failed Ingest is answered with a negative PUBACK.
 func TestMQTTAckWaitsForIngest(t *testing.T) {
 	g := &gate{called: make(chan event.Input), release: make(chan error)}
-	b, err := startBroker(context.Background(), "127.0.0.1:0", 1<<20, g, logger())
+	b, err := startBroker(context.Background(), "127.0.0.1:0", 1<<20, g, nil, logger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +272,7 @@ func TestMQTTIngest(t *testing.T) {
 		t.Fatalf("subscriber got %v, want %s", topics, want)
 	}
 	want := MQTTStats{Received: 10, Ingested: 4, Rejected: map[string]uint64{
-		RejectTopic: 2, RejectMalformed: 2, RejectNotObject: 2, RejectInvalid: 0, RejectStore: 0,
+		RejectTopic: 2, RejectMalformed: 2, RejectNotObject: 2, RejectInvalid: 0, RejectSchema: 0, RejectStore: 0,
 	}}
 	if s := n.MQTTStats(); !equalStats(s, want) {
 		t.Fatalf("stats %+v, want %+v", s, want)

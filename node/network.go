@@ -39,10 +39,11 @@ func (n *Node) startNetwork(ctx context.Context) error {
 	n.maybeJoin(ctx, m)
 	gcfg := gossip.DefaultConfig()
 	gcfg.Mesh, gcfg.Store, gcfg.Blobs = m, n.store, n.blobs
+	gcfg.Clock, gcfg.Logger = n.cfg.Clock, n.log
+	gcfg.Policy, gcfg.Sink, gcfg.Session.Window = n.sw.holder, n.cfg.Role == RoleSink, syncWindow
 	n.retentionGossip(&gcfg)
-	gcfg.Interval, gcfg.Clock, gcfg.Logger = n.cfg.SyncInterval, n.cfg.Clock, n.log
-	gcfg.Session.Window = 12 // 12 × (4 MiB run + 1 MiB batch) fits the 64 MiB pending bound
 	gcfg.Observer = observers{seriesObserver{n.series}, n.metrics}
+	gcfg.CheckEvent = n.eventCheck()
 	r, err := gossip.New(gcfg)
 	if err != nil {
 		m.Close()

@@ -18,6 +18,7 @@ import (
 	"github.com/rumor-sync/rumor/gossip/mesh"
 	"github.com/rumor-sync/rumor/metrics"
 	"github.com/rumor-sync/rumor/node/series"
+	"github.com/rumor-sync/rumor/schema"
 	"github.com/rumor-sync/rumor/store"
 )
 
@@ -42,6 +43,9 @@ type Node struct {
 	mqtt  *broker // nil unless cfg.MQTTAddr is set and Run started it
 
 	series *series.Sampler // activity for the dashboard's charts
+	sw     *switches       // the live sync switches
+
+	schemas *schema.Registry // payload schemas (--schemas); nil: none
 
 	metrics *metrics.Metrics // Prometheus metrics, served on GET /metrics
 	closing atomic.Bool      // set once shutdown begins: not ready
@@ -69,10 +73,19 @@ func New(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{cfg: cfg, log: cfg.Logger.With("device", id.ID.String()), id: id, idText: id.ID.String()}
+	if err := n.loadSchemas(); err != nil {
+		return nil, err
+	}
 	if n.series, err = newSeries(cfg.Clock); err != nil {
 		return nil, err
 	}
 	if n.metrics, err = n.newMetrics(); err != nil {
+		return nil, err
+	}
+	if n.sw, err = newSwitches(&cfg); err != nil {
+		return nil, err
+	}
+	if err := n.watchSwitches(); err != nil {
 		return nil, err
 	}
 	if n.retMetrics, err = metrics.NewRetention(n.metrics.Registry()); err != nil {
@@ -80,7 +93,7 @@ func New(cfg Config) (*Node, error) {
 	}
 	scfg := store.DefaultConfig()
 	scfg.Dir, scfg.Origin, scfg.Signer = cfg.DataDir, id.ID.String(), id.Key
-	scfg.Clock, scfg.Logger = cfg.Clock, n.log
+	scfg.Clock, scfg.Logger, scfg.MaxClockSkew = cfg.Clock, n.log, cfg.MaxClockSkew
 	scfg.OnCommit = n.committed
 	scfg.SegmentBytes = cfg.Retention.segmentBytes(scfg.SegmentBytes)
 	if n.store, err = store.Open(scfg); err != nil {
@@ -100,7 +113,8 @@ func New(cfg Config) (*Node, error) {
 	n.api, err = api.New(api.Config{
 		Events: observedStore{n.store, n.metrics, cfg.Clock}, Blobs: n.blobs, Info: n.info, Health: n.health, Fetch: n.fetchBlob,
 		MaxBody: cfg.MaxBody, MaxBlob: cfg.MaxBlob, Logger: n.log,
-		Trace: n.trace, Ready: n.ready, Retention: n.retentionStatus,
+		Trace: n.trace, Ready: n.ready, Switches: switchesAPI{n}, CheckPayload: n.payloadCheck(),
+		Retention: n.retentionStatus,
 	})
 	if err != nil {
 		n.store.Close()

@@ -65,6 +65,8 @@ func (n *Node) newMetrics() (*metrics.Metrics, error) {
 			}
 			return out
 		},
+		ClockSkewed: func() map[string]uint64 { return n.store.ClockSkewed() },
+		HLCAhead:    n.hlcAhead,
 	})
 }
 

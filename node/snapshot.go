@@ -67,7 +67,8 @@ func (n *Node) maybeJoin(ctx context.Context, m *mesh.Mesh) {
 		cutoff = n.cfg.Clock.Now().Add(-rc.Retain).UnixMilli()
 	}
 	start := n.cfg.Clock.Now()
-	res, err := gossip.Join(ctx, gossip.JoinConfig{Mesh: m, Store: snapshotStore{n.store}, CutoffMs: cutoff, Wait: joinWait, Logger: n.log})
+	res, err := gossip.Join(ctx, gossip.JoinConfig{Mesh: m, Store: snapshotStore{n.store}, CutoffMs: cutoff, Wait: joinWait, Logger: n.log,
+		CheckEvent: n.eventCheck()})
 	if err != nil {
 		n.log.Warn("could not join from a snapshot; syncing the history instead", "err", err)
 		return

@@ -108,7 +108,7 @@ func benchFsync(b *testing.B) {
 	}
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
-	ingestResults["fsync/p50"] = float64(lat[len(lat)/2])
+	ingestResults[b.Name()+"/p50"] = float64(lat[len(lat)/2])
 }
 
 // groupFile is the baseline: append under a lock, one leader fdatasyncs

@@ -4,10 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/rumor-sync/rumor/event"
 	"github.com/rumor-sync/rumor/internal/clock"
 )
+
+// MaxClockSkewLimit is the largest Config.MaxClockSkew.
+const MaxClockSkewLimit = 24 * time.Hour
 
 // Config configures a Store. Build it from DefaultConfig and set Dir,
 // Origin and Signer.
@@ -32,6 +36,11 @@ type Config struct {
 	CacheBytes int64
 	// MemTableBytes is badger's memtable size. Default 16 MiB.
 	MemTableBytes int64
+	// MaxClockSkew bounds how far ahead of Clock a received event's HLC
+	// (its id's timestamp) may be for the node's clock to follow it; an
+	// event further ahead is still stored, but counted (ClockSkewed) and
+	// not followed. 0 to 24 h. Default 1 min.
+	MaxClockSkew time.Duration
 	// OnCommit, if set, is called by the commit goroutine with the events of
 	// every durable commit, in commit order. It must not block or retain the
 	// slice beyond the call.
@@ -46,6 +55,7 @@ func DefaultConfig() Config {
 		MaxGroupEvents: 8192,
 		CacheBytes:     32 << 20,
 		MemTableBytes:  16 << 20,
+		MaxClockSkew:   time.Minute,
 	}
 }
 
@@ -66,6 +76,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("store: config: MaxGroupEvents %d below 1", c.MaxGroupEvents)
 	case c.CacheBytes < 1<<20:
 		return fmt.Errorf("store: config: CacheBytes %d below 1 MiB", c.CacheBytes)
+	case c.MaxClockSkew < 0 || c.MaxClockSkew > MaxClockSkewLimit:
+		return fmt.Errorf("store: config: MaxClockSkew %v outside [0, %v]", c.MaxClockSkew, MaxClockSkewLimit)
 	case c.MemTableBytes < 1<<20:
 		return fmt.Errorf("store: config: MemTableBytes %d below 1 MiB", c.MemTableBytes)
 	}

@@ -39,6 +39,16 @@
 // truncated away. Restart therefore reads only the tail, never the whole
 // log.
 //
+// Time order. The writer's event.IDGen is the node's hybrid logical
+// clock: an event id's first 8 bytes are its HLC stamp. The writer
+// advances it past every remote event it appends (unless the stamp is more
+// than Config.MaxClockSkew ahead of the clock: counted in ClockSkewed,
+// not followed), so local ids are above everything the node has seen, and
+// restores it on open. ScanTime reads the time-ordered view (HLC, device,
+// seq) from the event_id index, whose keys are in HLC order. An id copied
+// from another event (only a misbehaving device makes one) indexes the
+// smaller dot on every replica; the other event is read by its dot only.
+//
 // Concurrency. The writer goroutine owns seq assignment and the segment's
 // write offset; the indexer goroutine owns badger writes, its working
 // copy of the context and the aggregates cache. Readers take Store.mu (read) to see the

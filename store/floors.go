@@ -123,19 +123,6 @@ func (s *Store) floorHash(d crdt.Dot) (event.Hash, bool) {
 	return f.Head, true
 }
 
-// headHash returns the hash of origin's event at seq, from the floor when
-// that event was pruned. The writer uses it for the local chain's head.
-func (s *Store) headHash(origin string, seq uint64) (event.Hash, error) {
-	if h, ok := s.floorHash(crdt.Dot{Origin: origin, Seq: seq}); ok {
-		return h, nil
-	}
-	e, err := s.Get(crdt.Dot{Origin: origin, Seq: seq})
-	if err != nil {
-		return event.Hash{}, err
-	}
-	return e.Hash(), nil
-}
-
 // writeFloors persists floors and makes them durable.
 func (s *Store) writeFloors(seals []event.Seal) error {
 	wb := s.db.NewWriteBatch()

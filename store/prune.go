@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/google/uuid"
 	"github.com/ipfs/go-cid"
 
 	"github.com/rumor-sync/rumor/crdt"
@@ -156,8 +157,12 @@ func (s *Store) dropBelow(origin string, floor uint64, res *PruneResult, blobs m
 				return err
 			}
 			for _, e := range events {
-				if err := wb.Delete(idKey(e.ID)); err != nil {
+				if ok, err := s.idNames(txn, e.ID, crdt.Dot{Origin: origin, Seq: e.Seq}); err != nil {
 					return err
+				} else if ok {
+					if err := wb.Delete(idKey(e.ID)); err != nil {
+						return err
+					}
 				}
 				for _, c := range e.Blobs {
 					blobs[c.KeyString()] = c
@@ -184,6 +189,30 @@ func (s *Store) dropBelow(origin string, floor uint64, res *PruneResult, blobs m
 		return fmt.Errorf("store: prune %s below %d: %w", origin, floor, err)
 	}
 	return nil
+}
+
+// idNames reports whether the event_id index entry of id names d: an id
+// copied into another origin's event may name that other event instead
+// (idclash.go), whose entry must stay.
+func (s *Store) idNames(txn *badger.Txn, id uuid.UUID, d crdt.Dot) (bool, error) {
+	item, err := txn.Get(idKey(id))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	var named bool
+	err = item.Value(func(v []byte) error {
+		num, seq, err := decodeIDValue(v)
+		if err != nil {
+			return err
+		}
+		origin, ok := s.origins.name(num)
+		named = ok && origin == d.Origin && seq == d.Seq
+		return nil
+	})
+	return named, err
 }
 
 // dropSeals deletes origin's seals below floor.

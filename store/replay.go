@@ -59,7 +59,7 @@ func (s *Store) replay() error {
 					return err
 				}
 			}
-			if err := s.segs.resume(id, end); err != nil {
+			if err := s.segs.resume(id, end, torn); err != nil {
 				return err
 			}
 			break

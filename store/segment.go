@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -38,8 +37,10 @@ type segments struct {
 
 	cur     *os.File
 	curID   uint32
-	curSize int64
+	curSize int64      // where the next record goes: the end of the last one
 	retired []*os.File // earlier append targets, still synced by the syncer
+	ahead   zeroAhead  // keeps cur zero-filled past curSize (prealloc.go)
+	limit   int64      // the segment size after which the writer rotates
 }
 
 func segmentPath(dir string, id uint32) string {
@@ -47,11 +48,11 @@ func segmentPath(dir string, id uint32) string {
 }
 
 // openSegments opens (creating if needed) the log directory.
-func openSegments(dir string) (*segments, error) {
+func openSegments(dir string, limit int64) (*segments, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("store: create log dir: %w", err)
 	}
-	return &segments{dir: dir, readers: map[uint32]*os.File{}}, nil
+	return &segments{dir: dir, readers: map[uint32]*os.File{}, limit: limit}, nil
 }
 
 // list returns the ids of the segment files present, ascending.
@@ -76,8 +77,18 @@ func (s *segments) list() ([]uint32, error) {
 	return ids, nil
 }
 
-// create starts a new, empty segment and makes it the append target.
+// create starts a new, empty segment and makes it the append target. The
+// previous target is made durable first, so that a record in the new
+// segment is never on disk while an earlier one in the old segment is
+// not: replay may then take a zeroed region at the end of a segment for
+// its clean end.
 func (s *segments) create(id uint32) error {
+	if s.cur != nil {
+		s.ahead.wait()
+		if err := unix.Fdatasync(int(s.cur.Fd())); err != nil {
+			return fmt.Errorf("store: sync segment before rotation: %w", err)
+		}
+	}
 	f, err := os.OpenFile(segmentPath(s.dir, id), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return fmt.Errorf("store: create segment: %w", err)
@@ -100,38 +111,57 @@ func (s *segments) create(id uint32) error {
 		s.mu.Unlock()
 	}
 	s.cur, s.curID, s.curSize = f, id, int64(len(segMagic))
+	s.ahead.reset(f, s.curSize)
+	s.ahead.maybeExtend(s.curSize, s.limit)
 	return nil
 }
 
-// resume makes an existing segment the append target, cutting it at size.
-func (s *segments) resume(id uint32, size int64) error {
+// resume makes an existing segment the append target at size, the end of
+// its last good record. When torn, the bytes past size (a record never
+// acknowledged) are overwritten with zeros and made durable, so that a
+// later replay finds a clean end there; a zero-filled tail is kept as it
+// is, for the records to come.
+func (s *segments) resume(id uint32, size int64, torn bool) error {
 	f, err := os.OpenFile(segmentPath(s.dir, id), os.O_WRONLY, 0o600)
 	if err != nil {
 		return fmt.Errorf("store: open segment for append: %w", err)
 	}
-	if err := f.Truncate(size); err != nil {
+	st, err := f.Stat()
+	if err != nil {
 		f.Close()
-		return fmt.Errorf("store: truncate torn segment tail: %w", err)
+		return fmt.Errorf("store: stat segment: %w", err)
 	}
-	if _, err := f.Seek(size, io.SeekStart); err != nil {
-		f.Close()
-		return fmt.Errorf("store: seek segment: %w", err)
+	if torn {
+		if err := writeZeros(f, size, st.Size()-size); err != nil {
+			f.Close()
+			return fmt.Errorf("store: clear torn segment tail: %w", err)
+		}
+		if err := unix.Fdatasync(int(f.Fd())); err != nil {
+			f.Close()
+			return fmt.Errorf("store: sync cleared segment tail: %w", err)
+		}
 	}
 	s.cur, s.curID, s.curSize = f, id, size
+	s.ahead.reset(f, max(st.Size(), size))
+	s.ahead.maybeExtend(size, s.limit)
 	return nil
 }
 
-// appendRecord writes one framed record and returns the offset of its
-// payload. On a failed write the segment is cut back to its previous size.
+// appendRecord writes one framed record at the end of the log and returns
+// the offset of its payload. On a failed write the bytes are cleared back
+// to zeros, as far as that still works; the record is never acknowledged
+// either way.
 func (s *segments) appendRecord(frame []byte) (int64, error) {
 	off := s.curSize
-	if _, err := s.cur.Write(frame); err != nil {
-		if terr := s.cur.Truncate(off); terr == nil {
-			_, _ = s.cur.Seek(off, io.SeekStart)
-		}
+	end := off + int64(len(frame))
+	s.ahead.reserve(end)
+	if _, err := s.cur.WriteAt(frame, off); err != nil {
+		_ = writeZeros(s.cur, off, int64(len(frame)))
 		return 0, fmt.Errorf("store: append to segment: %w", err)
 	}
-	s.curSize += int64(len(frame))
+	s.curSize = end
+	s.ahead.wrote(end)
+	s.ahead.maybeExtend(end, s.limit)
 	return off + frameHeader, nil
 }
 
@@ -171,6 +201,7 @@ func (s *segments) reader(id uint32) (*os.File, error) {
 
 // close closes every file handle.
 func (s *segments) close() error {
+	s.ahead.wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var errs []error
@@ -189,8 +220,9 @@ func (s *segments) close() error {
 
 // scan calls fn for each complete record of segment id from offset from
 // (0 means just after the header) and returns the offset just past the last
-// good record. It stops without error at a torn or zeroed tail, and reports
-// the position so the caller can decide whether that is acceptable.
+// good record. It stops without error at the end of the records: a clean
+// end when only zeros follow (segments are zero-filled ahead of the
+// writer), torn when anything else does; the caller decides what to do.
 func (s *segments) scan(id uint32, from int64, fn func(payloadOff int64, payload []byte) error) (end int64, torn bool, err error) {
 	data, err := os.ReadFile(segmentPath(s.dir, id))
 	if err != nil {
@@ -203,7 +235,7 @@ func (s *segments) scan(id uint32, from int64, fn func(payloadOff int64, payload
 	for off < int64(len(data)) {
 		payload, err := parseFrame(data[off:])
 		if err != nil {
-			return off, true, nil
+			return off, !allZero(data[off:]), nil
 		}
 		if err := fn(off+frameHeader, payload); err != nil {
 			return off, false, err

@@ -39,9 +39,10 @@ type Store struct {
 	wg      sync.WaitGroup
 	once    sync.Once
 
-	origins origins // origin numbers for the id index
-	w       writer  // owned by the writer goroutine
-	c       syncer  // owned by the syncer goroutine
+	origins origins  // origin numbers for the id index
+	w       writer   // owned by the writer goroutine
+	clock   hlcState // the writer's HLC, published for readers
+	c       syncer   // owned by the syncer goroutine
 
 	pr pruneState // floors and segment readers (floors.go, prune.go)
 
@@ -132,7 +133,7 @@ func (s *Store) load() error {
 	if err := s.origins.load(s.db); err != nil {
 		return err
 	}
-	segs, err := openSegments(filepath.Join(s.cfg.Dir, "log"))
+	segs, err := openSegments(filepath.Join(s.cfg.Dir, "log"), s.cfg.SegmentBytes)
 	if err != nil {
 		return err
 	}

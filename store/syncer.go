@@ -168,6 +168,9 @@ func syncFiles(batch []*group) error {
 
 // index builds the badger transaction for batch, ready to commit.
 func (c *syncer) index(batch []*group) (*txnBatch, error) {
+	if c.hasRemote(batch) {
+		c.inflight.Wait() // claimID must see every earlier commit
+	}
 	tb := c.newTxn()
 	for _, g := range batch {
 		for i, e := range g.events {
@@ -225,8 +228,17 @@ func (t *txnBatch) addEvent(e *event.Event, loc location) error {
 		}
 		t.lastOrigin, t.lastNum = d.Origin, n
 	}
-	if err := t.set(idKey(e.ID), idValue(t.lastNum, d.Seq)); err != nil {
-		return err
+	claim := d.Origin == t.c.s.cfg.Origin
+	if !claim {
+		var err error
+		if claim, err = t.claimID(e.ID, d); err != nil {
+			return err
+		}
+	}
+	if claim {
+		if err := t.set(idKey(e.ID), idValue(t.lastNum, d.Seq)); err != nil {
+			return err
+		}
 	}
 	if err := t.c.aggs.apply(t.txn, e); err != nil {
 		return err

@@ -124,14 +124,19 @@ func (w *writer) init(s *Store) error {
 	w.known = s.ctx.Clone()
 	origin := s.cfg.Origin
 	w.next = s.ctx.Highest(origin) + 1
+	var head *event.Event
 	if w.next > 1 {
-		h, err := s.headHash(origin, w.next-1)
-		if err != nil {
-			return fmt.Errorf("store: read local head: %w", err)
+		if h, ok := s.floorHash(crdt.Dot{Origin: origin, Seq: w.next - 1}); ok {
+			w.head = h // the local head was pruned; its hash is kept (floors.go)
+		} else {
+			e, err := s.Get(crdt.Dot{Origin: origin, Seq: w.next - 1})
+			if err != nil {
+				return fmt.Errorf("store: read local head: %w", err)
+			}
+			w.head, head = e.Hash(), e
 		}
-		w.head = h
 	}
-	return nil
+	return w.restoreHLC(head)
 }
 
 // runWriter turns requests into records until the store closes.
@@ -202,7 +207,10 @@ collect:
 // inputs get seqs, ids and chain hashes, and one seal over the new head;
 // remote events already held (or in flight) are dropped.
 func (w *writer) write(reqs []*request, n int) (*group, error) {
-	now := w.s.cfg.Clock.Now().UnixMilli()
+	t := w.s.cfg.Clock.Now()
+	now := t.UnixMilli()
+	w.observeRemote(reqs, t)
+	defer w.publishHLC()
 	g := &group{reqs: reqs, events: make([]*event.Event, 0, n)}
 	next, head := w.next, w.head
 	var added []crdt.Dot

@@ -11,20 +11,30 @@ import (
 	"github.com/goccy/go-yaml/parser"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/rumor-sync/rumor/gossip/policy"
 )
 
 // configure resolves cmd's flags in order of precedence: the command line,
 // then RUMOR_<FLAG> environment variables, then the YAML file named by
-// --config (or RUMOR_CONFIG), then the defaults.
-func configure(cmd *cobra.Command) error {
+// --config (or RUMOR_CONFIG), then the defaults. o records where each
+// flag's value came from.
+func configure(cmd *cobra.Command, o *origins) error {
+	o.start(cmd.Flags())
 	if err := bindEnv(cmd); err != nil {
 		return err
 	}
+	o.mark(cmd.Flags(), policy.SourceEnv)
 	path, err := cmd.Flags().GetString("config")
 	if err != nil || path == "" {
 		return nil
 	}
-	return applyConfigFile(cmd.Flags(), path)
+	o.file = path
+	if err := applyConfigFile(cmd.Flags(), path); err != nil {
+		return err
+	}
+	o.mark(cmd.Flags(), policy.SourceFile)
+	return nil
 }
 
 // configEntry is one key of a config file.

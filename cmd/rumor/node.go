@@ -13,6 +13,7 @@ func newNodeCmd() *cobra.Command {
 	cfg := node.DefaultConfig()
 	var logFormat, logLevel string
 	var noMDNS bool
+	var from origins
 	cmd := &cobra.Command{
 		Use:   "node",
 		Short: "Run a rumor node (a device) on its data directory",
@@ -33,12 +34,20 @@ Every option can be given three ways; the first found wins:
        peer:
          - /ip4/10.0.0.2/tcp/4001/p2p/12D3KooW…
        mqtt: 127.0.0.1:1883
-     An unknown key is an error.`,
+     An unknown key is an error.
+
+The sync switches (--push, --sync-interval, --sync-fanout, --blob-policy,
+--sync-batch-bytes, --sync-run-bytes, --push-inline-bytes, --peer-bandwidth)
+also change while the node runs: PUT /v1/config changes them until the next
+reload or restart; SIGHUP (or POST /v1/config/reload) resolves them again
+from the flags, the environment and the config file as it is then, dropping
+API changes. A bad file on reload is logged and changes nothing. Other keys
+take a restart; a reload reports those that differ.`,
 		Example: `  rumor node --data /var/lib/rumor --api 0.0.0.0:7070 --mqtt 0.0.0.0:1883
   rumor node --config /etc/rumor.yaml`,
 		Args: cobra.NoArgs,
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
-			return configure(cmd)
+			return configure(cmd, &from)
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logger, err := newLogger(logFormat, logLevel)
@@ -47,10 +56,14 @@ Every option can be given three ways; the first found wins:
 			}
 			cfg.Logger = logger
 			cfg.MDNS = !noMDNS
+			if err := from.setSwitches(cmd, &cfg); err != nil {
+				return err
+			}
 			n, err := node.New(cfg)
 			if err != nil {
 				return err
 			}
+			defer watchHangup(cmd.Context(), n)()
 			return n.Run(cmd.Context(), func(addr net.Addr) {
 				fmt.Fprintf(cmd.OutOrStdout(), "rumor node %s listening on http://%s\n", n.ID(), addr)
 				if a := n.MQTTAddr(); a != "" {
@@ -71,7 +84,10 @@ Every option can be given three ways; the first found wins:
 	f.StringVar(&cfg.SecretFile, "secret", "", "mesh secret file (see rumor keygen); nodes without it cannot connect (default none: an open mesh)")
 	f.BoolVar(&noMDNS, "no-mdns", false, "turn off mDNS discovery on the LAN (default: mDNS on)")
 	f.BoolVar(&cfg.Offline, "offline", false, "run without networking (a lone device) (default false)")
-	f.DurationVar(&cfg.SyncInterval, "sync-interval", cfg.SyncInterval, "mean time between anti-entropy sessions")
+	f.DurationVar(&cfg.SyncInterval, "sync-interval", cfg.SyncInterval, "mean time between anti-entropy rounds, 10ms to 24h")
+	addSwitchFlags(f)
+	f.StringVar(&cfg.SchemasFile, "schemas", "", "schema registry: a JSON file of event type → schema version → JSON Schema; payloads must match at ingest and on receipt (default none)")
+	f.DurationVar(&cfg.MaxClockSkew, "max-clock-skew", cfg.MaxClockSkew, "how far ahead of this node's clock a received event's HLC may be for the clock to follow it (0 to 24h); events further ahead are stored, counted and not followed")
 	f.StringVar(&cfg.MQTTAddr, "mqtt", "", "MQTT broker listen address, e.g. 127.0.0.1:1883; a message to rumor/events/<type> becomes an event (default off)")
 	retentionFlags(f, &cfg.Retention)
 	f.String("config", "", "YAML config file; flags and RUMOR_* variables override it (default none)")

@@ -24,10 +24,13 @@ var allowed = map[string][]string{
 	"store":             {"crdt", "event", "internal/clock", "internal/jsonscan"},
 	"gossip/syncproto":  {"crdt", "event"},
 	"gossip/mesh":       {"internal/clock"},
-	"gossip":            {"crdt", "event", "cas", "gossip/mesh", "gossip/syncproto", "internal/clock"},
+	"gossip/policy":     {"gossip/syncproto", "internal/clock"},
+	"gossip/budget":     {"internal/clock"},
+	"gossip":            {"crdt", "event", "cas", "gossip/mesh", "gossip/syncproto", "gossip/policy", "gossip/budget", "internal/clock"},
 	"api":               {"crdt", "event", "cas", "store"},
 	"api/dashboard":     {},
 	"node/series":       {"internal/clock"},
+	"schema":            {"event", "internal/jsonscan"},
 	"retention":         {},
 }
 

@@ -1,10 +1,15 @@
-// Package jsonscan walks JSON that is already known to be valid without
-// decoding it: finding a top-level field's span or number, or splitting an
-// object into its members. It is the fast path for ingest parsing and
-// aggregate extraction; callers validate with encoding/json first.
+// Package jsonscan validates JSON and walks JSON that is already known to
+// be valid without decoding it: finding a top-level field's span or number,
+// or splitting an object into its members. It is the fast path for ingest
+// parsing and aggregate extraction; callers validate with Valid (which
+// agrees with encoding/json.Valid on every input) first.
 package jsonscan
 
-import "strconv"
+import (
+	"encoding/binary"
+	"math/bits"
+	"strconv"
+)
 
 // TopLevelNumber returns the number stored under key at the top level of
 // the JSON object p, without decoding the rest of it. p must be valid JSON
@@ -64,15 +69,27 @@ func SkipSpace(p []byte, i int) int {
 
 // SkipString returns the index just past the string starting at p[i], or -1.
 func SkipString(p []byte, i int) int {
-	for j := i + 1; j < len(p); j++ {
+	j := i + 1
+	for {
+		for len(p)-j >= 8 {
+			if m := special(binary.LittleEndian.Uint64(p[j:])); m != 0 {
+				j += bits.TrailingZeros64(m) / 8
+				break
+			}
+			j += 8
+		}
+		if j >= len(p) {
+			return -1
+		}
 		switch p[j] {
 		case '\\':
-			j++
+			j += 2
 		case '"':
 			return j + 1
+		default:
+			j++
 		}
 	}
-	return -1
 }
 
 // SkipValue returns the index just past the value starting at p[i], or -1.

@@ -323,6 +323,54 @@
     fill(body, rows, 7, 'No sync sessions yet.');
   }
 
+  // ---- sync switches ----
+
+  const SWITCHES = [
+    ['push', 'Push announcements', (v) => (v ? 'on' : 'off')],
+    ['sync_interval', 'Anti-entropy interval', (v) => String(v)],
+    ['sync_fanout', 'Fan-out per round', (v) => fmtInt(v) + (v === 1 ? ' peer' : ' peers')],
+    ['blob_policy', 'Blob replication', (v) => String(v)],
+    ['sync_batch_bytes', 'Batch size', fmtBytes],
+    ['sync_run_bytes', 'Sealed run size', fmtBytes],
+    ['push_inline_bytes', 'Inline in a push', fmtBytes],
+    ['peer_bandwidth', 'Bandwidth per peer', (v) => (v ? fmtBytes(v) + '/s' : 'unlimited')],
+  ];
+  const SOURCE_NOTE = {
+    api: 'changed through PUT /v1/config: lasts until the next reload (SIGHUP) or restart',
+    file: 'from the config file', flag: 'from a command-line flag', env: 'from a RUMOR_ environment variable',
+    default: 'the built-in default',
+  };
+
+  function renderSwitches(st) {
+    const box = $('switches');
+    const cfg = st && st.config;
+    if (!cfg || !cfg.values) {
+      box.replaceChildren(el('div', { class: 'muted' }, 'Runtime settings are not available on this node.'));
+      return;
+    }
+    const tiles = SWITCHES.map(([key, label, fmt]) => {
+      const v = cfg.values[key];
+      const src = (cfg.sources || {})[key] || 'default';
+      return el('div', { class: 'switch src-' + src, data: { key, source: src }, title: key },
+        el('div', { class: 'label' }, label),
+        el('div', { class: 'value' + (key === 'push' && v === false ? ' off' : ''), title: typeof v === 'number' ? fmtInt(v) : null },
+          v == null ? '—' : fmt(v)),
+        el('span', { class: 'tag src-' + src, title: SOURCE_NOTE[src] || src }, src));
+    });
+    box.replaceChildren(...tiles);
+    const parts = [`version ${fmtInt(cfg.version)}`];
+    if (cfg.version > 1 && cfg.updated) parts.push('changed ' + ago(cfg.updated));
+    const r = cfg.last_reload;
+    const hint = $('switches-hint');
+    hint.replaceChildren(parts.join(' · '));
+    if (r) {
+      hint.append(' · last reload ' + ago(r.at) + ': ',
+        el('span', { class: r.ok ? 'ok' : 'bad', title: r.error || null }, r.ok ? 'ok' : 'failed, settings kept'),
+        r.ok && r.ignored && r.ignored.length ? el('span', { class: 'warn', title: r.ignored.map((i) => `${i.key}: ${i.reason}`).join('\n') },
+          ` (${r.ignored.length} key${r.ignored.length === 1 ? '' : 's'} not applied)`) : null);
+    }
+  }
+
   // ---- charts ----
 
   function niceCeil(v) {
@@ -489,6 +537,7 @@
       guard('node', () => renderNode(status.data));
       guard('leaderboard', () => renderLeaderboard(health));
       guard('peers', () => renderPeers(status.data));
+      guard('switches', () => renderSwitches(status.data));
       guard('sessions', () => renderSessions(trace));
       guard('charts', () => renderCharts(series));
       guard('aggregates', () => renderAggs(aggs, from));

@@ -1,0 +1,118 @@
+package store
+
+import (
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// Zero-filling ahead of the writer. An fdatasync after an append that grows
+// a file, or that writes into blocks allocated but never written, must
+// commit the file system's journal; on ext4 (data=ordered) that commit
+// also waits for every other file's dirty data, such as badger's tables.
+// Overwriting blocks that already hold durable zeros changes no metadata,
+// so the fdatasync that acknowledges a commit flushes only our own bytes.
+// Measured on this project's machines (one 19 KiB record per sync):
+// p50 0.33 ms over zeros against 0.6-2.0 ms appending. The zeros are
+// written in the background, in steps that double from minZeroStep to
+// maxZeroStep, so that a store holding a few events costs a few MiB.
+const (
+	minZeroStep = 1 << 20
+	maxZeroStep = 16 << 20
+	zeroChunk   = 1 << 20 // bytes per write of zeros
+)
+
+var zeros = make([]byte, zeroChunk)
+
+// zeroAhead tracks how far the current segment is zero-filled and runs at
+// most one background extension. Only the writer goroutine calls it.
+type zeroAhead struct {
+	f        *os.File
+	end      int64 // file length: written records or durable zeros up to here
+	step     int64
+	inflight chan zeroResult
+}
+
+type zeroResult struct {
+	end int64
+	err error
+}
+
+// reset starts tracking f, whose length is end.
+func (z *zeroAhead) reset(f *os.File, end int64) {
+	z.wait()
+	z.f, z.end, z.step = f, end, minZeroStep
+}
+
+// reserve is called before a write that ends at end: a write must not race
+// the zeros of a running extension, so a write past the known end waits
+// for it. A write past the zeros after that simply grows the file.
+func (z *zeroAhead) reserve(end int64) {
+	if end > z.end {
+		z.wait()
+	}
+}
+
+// wrote records that the file now reaches at least end.
+func (z *zeroAhead) wrote(end int64) { z.end = max(z.end, end) }
+
+// maybeExtend starts writing zeros past the end when the writer at pos is
+// within half a step of it, up to limit (the segment size).
+func (z *zeroAhead) maybeExtend(pos, limit int64) {
+	if z.f == nil || z.inflight != nil || z.end >= limit || z.end-pos >= z.step/2 {
+		return
+	}
+	start, n := z.end, min(z.step, limit-z.end)
+	z.step = min(2*z.step, maxZeroStep)
+	ch := make(chan zeroResult, 1)
+	z.inflight = ch
+	go func(f *os.File) {
+		err := writeZeros(f, start, n)
+		if err == nil {
+			err = unix.Fdatasync(int(f.Fd()))
+		}
+		ch <- zeroResult{start + n, err}
+	}(z.f)
+}
+
+// wait blocks until a running extension has finished. A failed extension
+// only costs speed: later writes grow the file, as without it.
+func (z *zeroAhead) wait() {
+	if z.inflight == nil {
+		return
+	}
+	r := <-z.inflight
+	z.inflight = nil
+	if r.err == nil {
+		z.end = max(z.end, r.end)
+	}
+}
+
+// writeZeros overwrites n bytes of f at off with zeros.
+func writeZeros(f *os.File, off, n int64) error {
+	for n > 0 {
+		c := min(n, zeroChunk)
+		if _, err := f.WriteAt(zeros[:c], off); err != nil {
+			return err
+		}
+		off += c
+		n -= c
+	}
+	return nil
+}
+
+// allZero reports whether b holds only zero bytes.
+func allZero(b []byte) bool {
+	for len(b) >= 8 {
+		if b[0]|b[1]|b[2]|b[3]|b[4]|b[5]|b[6]|b[7] != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
