@@ -306,3 +306,46 @@ func TestWatermarksPersist(t *testing.T) {
 		t.Fatalf("watermarks %v", got)
 	}
 }
+
+// The time-ordered view shows only what is held, also when an interrupted
+// prune left entries of pruned events behind.
+func TestTimeOrderAfterPrune(t *testing.T) {
+	k := newKey(t, 47)
+	s := openStore(t, testConfig(t.TempDir(), k))
+	defer s.Close()
+	ingest(t, s, inputs(30, "x"))
+	ingest(t, s, inputs(30, "y"))
+	// A crash after the floor was written and before the index was
+	// cleaned up: raise the floor only.
+	seal, err := s.NextSeal(k.origin, 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.writeFloors([]event.Seal{seal}); err != nil {
+		t.Fatal(err)
+	}
+	s.setFloors([]event.Seal{seal})
+	for _, typ := range []string{"", "x", "y"} {
+		var got []uint64
+		err := s.ScanTime(TimeQuery{Limit: 100, Type: typ}, func([]TimePos) error { return nil }, func(e *event.Event) error {
+			got = append(got, e.Seq)
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("type %q: %v", typ, err)
+		}
+		want := 30
+		if typ == "x" {
+			want = 0
+		}
+		if len(got) != want || (want > 0 && got[0] != 31) {
+			t.Fatalf("type %q: time view holds %v", typ, got)
+		}
+	}
+	if _, err := s.Prune(context.Background(), nil); err != nil { // finishes the interrupted one
+		t.Fatal(err)
+	}
+	if n := len(allEvents(t, s, k.origin)); n != 30 {
+		t.Fatalf("%d events after the cleanup", n)
+	}
+}
