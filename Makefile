@@ -25,7 +25,7 @@ test: ## unit, property, integration and end-to-end tests, race detector on the 
 bench: ## every benchmark, each printing its baseline and ratio from the same run (RUMOR_BENCH_EVENTS=N to resize)
 	$(GO) test -run '^$$' -bench 'Ingest' -benchtime 3000x ./store/
 	$(GO) test -run '^$$' -bench 'HTTPIngest|SchemaIngest' -benchtime 300x ./node/
-	$(GO) test -run '^$$' -bench 'Restart|CatchUp' -benchtime 1x -timeout 30m ./node/
+	$(GO) test -run '^$$' -bench 'Restart|CatchUp|Join' -benchtime 1x -timeout 30m ./node/
 	$(GO) test -run '^$$' -bench 'MeshLatency' -benchtime 400x ./node/
 	$(GO) test -run '^$$' -bench . ./gossip/syncproto/ ./cas/ ./event/ ./crdt/ ./schema/
 	$(GO) test -run '^$$' -bench 'DropTime' -benchtime 3x ./gossip/mesh/

@@ -99,6 +99,9 @@ type Config struct {
 	Switches Switches
 	// Redactor, if set, answers DELETE /v1/events/{id} (see redact.go).
 	Redactor Redactor
+	// Retention, if set, adds the archive and retention state to
+	// GET /v1/status.
+	Retention func() Retention
 }
 
 // Server serves the API.

@@ -25,6 +25,7 @@ type statusJSON struct {
 	Digest        string            `json:"digest"`
 	Config        any               `json:"config,omitempty"` // the live sync settings, as GET /v1/config
 	HLC           string            `json:"hlc"`
+	Retention     *Retention        `json:"retention,omitempty"`
 }
 
 func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
@@ -37,6 +38,10 @@ func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
 	}
 	if s.cfg.Switches != nil {
 		out.Config = s.cfg.Switches.Current()
+	}
+	if s.cfg.Retention != nil {
+		r := s.cfg.Retention()
+		out.Retention = &r
 	}
 	if out.Addrs == nil {
 		out.Addrs = []string{}

@@ -76,6 +76,19 @@ type Config struct {
 	CheckEvent func(e *event.Event) error
 	// Observer, if set, is told about sessions and rejections (metrics).
 	Observer Observer
+
+	// Watermarks, set on a sink only, returns its archived watermark:
+	// per origin the highest seq archived durably, contiguous from 1. The
+	// replicator publishes it on the mesh every WatermarkInterval.
+	Watermarks func() map[string]uint64
+	// WatermarkStore, if set, keeps the watermarks learnt from sinks
+	// across restarts.
+	WatermarkStore WatermarkStore
+	// WatermarkInterval is how often a sink publishes its watermark.
+	// Default 5 s.
+	WatermarkInterval time.Duration
+	// Snapshots, if set, serves snapshots to joining nodes (see Join).
+	Snapshots SnapshotSource
 }
 
 // DefaultConfig returns the documented defaults; Mesh, Store and Blobs
@@ -87,7 +100,7 @@ func DefaultConfig() Config {
 		BackoffMin: time.Second, BackoffMax: time.Minute,
 		MaxStrikes: 3, BanDuration: 10 * time.Minute,
 		InlineBytes: 64 << 10, EagerBlobs: true,
-		Clock: clock.Real{},
+		Clock: clock.Real{}, WatermarkInterval: 5 * time.Second,
 	}
 }
 
@@ -108,6 +121,8 @@ func (c *Config) Validate() error {
 		return errors.New("gossip: Clock is required")
 	case c.MaxProtocol != 0 && (c.MaxProtocol < syncproto.MinVersion || c.MaxProtocol > syncproto.Version):
 		return fmt.Errorf("gossip: MaxProtocol %d outside [%d, %d]", c.MaxProtocol, syncproto.MinVersion, syncproto.Version)
+	case c.WatermarkInterval <= 0:
+		return errors.New("gossip: WatermarkInterval must be positive")
 	}
 	return c.Session.Validate()
 }

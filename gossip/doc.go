@@ -42,6 +42,13 @@
 // redaction_unauthorized), as is a redacted event a peer sends whose
 // redaction this node does not allow.
 //
+// Retention support: sinks publish their archived watermarks on the mesh's
+// watermark topic (watermark.go, watermarks.go; accepted only from members
+// advertising the sink role), the replicator remembers what each member
+// holds for the stable watermark (stable.go), and a node serves snapshots
+// that let an empty node join without pulling the whole history
+// (snapshot*.go, Join).
+//
 // Everything a peer sends is validated (sizes, encodings, signatures, hash
 // chains) before it touches the store; the store applies verified events
 // idempotently, so duplicated or reordered deliveries change nothing.

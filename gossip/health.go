@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rumor-sync/rumor/crdt"
+	"github.com/rumor-sync/rumor/gossip/syncproto"
 	"github.com/rumor-sync/rumor/internal/clock"
 )
 
@@ -56,6 +57,11 @@ type DeviceHealth struct {
 	Completeness float64 `json:"completeness"`
 	LagSeconds   float64 `json:"lag_seconds"`
 	LastSeen     string  `json:"last_seen,omitempty"`
+	// ArchivedSeq is the highest seq of the device some sink has archived.
+	ArchivedSeq uint64 `json:"archived_seq"`
+	// PrunedSeq is the seq at or below which this node holds no raw events
+	// of the device any more (pruned, or joined from a snapshot without them).
+	PrunedSeq uint64 `json:"pruned_seq"`
 }
 
 // Health is this replica's completeness against what the mesh knows.
@@ -129,7 +135,25 @@ func countOrigins(c *crdt.Context) map[string]uint64 {
 
 // Health reports completeness and lag per device.
 func (r *Replicator) Health() Health {
-	return r.health.report(r.cfg.Store.Context(), r.cfg.Store.Origin())
+	h := r.health.report(r.cfg.Store.Context(), r.cfg.Store.Origin())
+	var floor func(string) uint64
+	if f, ok := r.cfg.Store.(syncproto.Floored); ok {
+		floor = f.Floor
+	}
+	return h.WithRetention(r.Archived(), floor)
+}
+
+// WithRetention fills in each device's archived seq and, when floor is
+// not nil, its pruned seq.
+func (h Health) WithRetention(archived map[string]uint64, floor func(origin string) uint64) Health {
+	for i := range h.Devices {
+		d := &h.Devices[i]
+		d.ArchivedSeq = archived[d.DeviceID]
+		if floor != nil {
+			d.PrunedSeq = floor(d.DeviceID)
+		}
+	}
+	return h
 }
 
 // LocalHealth is the health of a replica with no network: completeness

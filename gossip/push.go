@@ -31,7 +31,7 @@ func (r *Replicator) startPush() error {
 		return fmt.Errorf("gossip: subscribe: %w", err)
 	}
 	r.spawn(func() { r.receiveLoop(sub) })
-	return nil
+	return r.startWatermarks(ps)
 }
 
 // Committed tells the replicator that events became durable locally (the

@@ -4,6 +4,7 @@ import (
 	"context"
 	crand "crypto/rand"
 	"encoding/binary"
+	"errors"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -54,6 +55,11 @@ type Replicator struct {
 	rejections map[peer.ID]map[string]uint64
 	refused    refusals // when refused events were last logged, per origin
 
+	marks   *watermarkTable // sinks' archived watermarks (watermarks.go)
+	members *memberContexts // what each member holds (stable.go)
+	wmTopic *pubsub.Topic   // the watermark topic
+	snapSem chan struct{}   // one snapshot served at a time
+
 	kick     chan peer.ID
 	announce chan struct{}
 	blobQ    chan blobJob
@@ -99,6 +105,12 @@ func New(cfg Config) (*Replicator, error) {
 		kick:       make(chan peer.ID, 64),
 		announce:   make(chan struct{}, 1),
 		blobQ:      make(chan blobJob, 1024),
+		marks:      newWatermarkTable(),
+		members:    newMemberContexts(),
+		snapSem:    make(chan struct{}, 1),
+	}
+	if err := r.loadWatermarks(); err != nil {
+		return nil, err
 	}
 	return r, nil
 }
@@ -111,6 +123,9 @@ func (r *Replicator) Start(ctx context.Context) error {
 		h.SetStreamHandler(id, r.handleSync)
 	}
 	h.SetStreamHandler(r.blobProto, r.handleBlob)
+	if r.cfg.Snapshots != nil {
+		h.SetStreamHandler(r.mesh.Protocol(snapshotProtocolName), r.handleSnapshot)
+	}
 	if err := r.startPush(); err != nil {
 		r.cancel()
 		return err
@@ -139,12 +154,17 @@ func (r *Replicator) Close() error {
 		h.RemoveStreamHandler(id)
 	}
 	h.RemoveStreamHandler(r.blobProto)
+	h.RemoveStreamHandler(r.mesh.Protocol(snapshotProtocolName))
 	r.cancel()
 	r.wg.Wait()
-	if r.topic != nil {
-		return r.topic.Close()
+	var err error
+	if r.wmTopic != nil {
+		err = r.wmTopic.Close()
 	}
-	return nil
+	if r.topic != nil {
+		return errors.Join(r.topic.Close(), err)
+	}
+	return err
 }
 
 // Kick asks for an anti-entropy session with p as soon as possible.

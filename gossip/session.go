@@ -180,6 +180,7 @@ func (d *driver) observe(m syncproto.Message) {
 		ctx := crdt.NewContext()
 		if ctx.UnmarshalBinary(q.Context) == nil {
 			d.r.health.learnContext(ctx)
+			d.r.members.learn(d.peer, ctx.VersionVector())
 		}
 	}
 }
@@ -261,6 +262,9 @@ func (r *Replicator) finish(rec SessionRecord, res syncproto.Result) SessionReco
 	if res.Refused > 0 || res.Withheld > 0 {
 		r.log.Info("redacted events not exchanged", "session", rec.ID, "peer", rec.Peer, "protocol", rec.Protocol,
 			"refused", res.Refused, "withheld", res.Withheld)
+	}
+	if res.Err == nil && res.RoundTrips == 1 { // equal digests: the peer holds what we hold
+		r.members.learn(p, r.cfg.Store.Context().VersionVector())
 	}
 	for _, f := range res.Forks {
 		r.log.Error("forked origin: two sealed events at one dot", "origin", f[0].Device, "seq", f[0].Seq,

@@ -91,6 +91,10 @@ type Config struct {
 	// release while a mesh is upgraded (it then neither sends nor receives
 	// redacted events). See gossip.Config.MaxProtocol.
 	SyncProtocol int
+	// Retention (retention.go): what a device may delete of its raw events,
+	// only ever below what a sink archived (or every live member holds,
+	// with PruneWhenAllHave).
+	Retention RetentionConfig
 }
 
 // DefaultConfig returns the defaults documented on each Config field.
@@ -108,6 +112,7 @@ func DefaultConfig() Config {
 
 		SyncInterval: time.Second,
 		MaxClockSkew: time.Minute,
+		Retention:    DefaultRetentionConfig(),
 	}
 }
 
@@ -142,5 +147,8 @@ func (c *Config) Validate() error {
 	if c.SyncInterval <= 0 {
 		return fmt.Errorf("node: config: sync interval %v must be positive", c.SyncInterval)
 	}
-	return c.validateRedaction()
+	if err := c.validateRedaction(); err != nil {
+		return err
+	}
+	return c.Retention.Validate()
 }

@@ -83,9 +83,11 @@ func chromium(t *testing.T) string {
 type dashProbe struct {
 	Refreshes int `json:"refreshes"`
 	Devices   []struct {
-		ID  string `json:"id"`
-		Pct string `json:"pct"`
+		ID       string `json:"id"`
+		Pct      string `json:"pct"`
+		Archived string `json:"archived"`
 	} `json:"devices"`
+	Sinks        []string `json:"sinks"`
 	Sessions     int      `json:"sessions"`
 	SessionsNote string   `json:"sessionsNote"`
 	IngestBars   int      `json:"ingestBars"`
@@ -103,7 +105,9 @@ const probeJS = `(() => {
   const all = (s) => [...document.querySelectorAll(s)];
   return {
     refreshes: +(document.body.dataset.refreshes || 0),
-    devices: all('#leaderboard tbody tr[data-device]').map((r) => ({ id: r.dataset.device, pct: r.querySelector('.pct').textContent })),
+    devices: all('#leaderboard tbody tr[data-device]').map((r) => ({ id: r.dataset.device, pct: r.querySelector('.pct').textContent,
+      archived: r.querySelector('.archived').textContent })),
+    sinks: all('#node li[data-sink]').map((li) => li.dataset.sink),
     sessions: all('#sessions tbody tr.session-row').length,
     sessionsNote: (q('#sessions tbody tr.empty') || {}).textContent || '',
     ingestBars: +(q('#chart-ingest').dataset.nonzero || 0),
@@ -171,13 +175,31 @@ func (p dashProbe) problems(ids []string, wantSessions bool, types []string) []s
 	return out
 }
 
+// archiveProblems lists what the dashboard still lacks of the sinks'
+// archived watermarks: archived is the text expected in each device's
+// Archived cell.
+func (p dashProbe) archiveProblems(archived map[string]string, sink string) []string {
+	var out []string
+	for _, d := range p.Devices {
+		if want, ok := archived[d.ID]; ok && d.Archived != want {
+			out = append(out, "leaderboard: device "+d.ID+" archived "+strconv.Quote(d.Archived)+", want "+want)
+		}
+	}
+	if !slices.Contains(p.Sinks, sink) {
+		out = append(out, "this node: sink "+sink+" not listed")
+	}
+	return out
+}
+
 func TestDashboardInBrowser(t *testing.T) {
 	chrome := chromium(t)
+	archive := &watermarkSource{}
 	a := startTestNode(t, "", nil)
-	b := startTestNode(t, "", nil, a.addr(t))
+	b := startTestNode(t, "", sinkNode(archive), a.addr(t)) // a sink: a learns its archived watermark
 	a.emit(t, 40, "door.open")
 	b.emit(t, 25, "temperature")
 	waitFor(t, 15*time.Second, "two nodes to converge", func() bool { return converged([]*testNode{a, b}, 65) })
+	archive.set(map[string]uint64{a.ID(): 40, b.ID(): 25})
 	putConfig(t, a, `{"sync_fanout": 2, "peer_bandwidth": 1048576}`)
 	resp, err := http.Get(a.url + "/v1/trace?limit=1")
 	if err != nil {
@@ -225,6 +247,7 @@ func TestDashboardInBrowser(t *testing.T) {
 			t.Fatalf("read the dashboard: %v", err)
 		}
 		problems := append(probe.problems(ids, wantSessions, types), probe.switchProblems()...)
+		problems = append(problems, probe.archiveProblems(map[string]string{a.ID(): "40", b.ID(): "25"}, b.ID())...)
 		if len(problems) == 0 {
 			break
 		}

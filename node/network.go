@@ -36,11 +36,13 @@ func (n *Node) startNetwork(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("node: start mesh: %w", err)
 	}
+	n.maybeJoin(ctx, m)
 	gcfg := gossip.DefaultConfig()
 	gcfg.Mesh, gcfg.Store, gcfg.Blobs = m, n.store, redactedBlobs{n.blobs, n.store}
 	gcfg.MaxProtocol = uint8(n.cfg.SyncProtocol)
 	gcfg.Clock, gcfg.Logger = n.cfg.Clock, n.log
 	gcfg.Policy, gcfg.Sink, gcfg.Session.Window = n.sw.holder, n.cfg.Role == RoleSink, syncWindow
+	n.retentionGossip(&gcfg)
 	gcfg.Observer = observers{seriesObserver{n.series}, n.metrics}
 	gcfg.CheckEvent = n.eventCheck()
 	r, err := gossip.New(gcfg)

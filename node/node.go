@@ -51,6 +51,9 @@ type Node struct {
 
 	metrics *metrics.Metrics // Prometheus metrics, served on GET /metrics
 	closing atomic.Bool      // set once shutdown begins: not ready
+
+	ret        retentionState     // retention passes (retention.go)
+	retMetrics *metrics.Retention // retention metrics
 }
 
 var (
@@ -87,11 +90,15 @@ func New(cfg Config) (*Node, error) {
 	if err := n.watchSwitches(); err != nil {
 		return nil, err
 	}
+	if n.retMetrics, err = metrics.NewRetention(n.metrics.Registry()); err != nil {
+		return nil, err
+	}
 	scfg := store.DefaultConfig()
 	scfg.Dir, scfg.Origin, scfg.Signer = cfg.DataDir, id.ID.String(), id.Key
 	scfg.Clock, scfg.Logger, scfg.MaxClockSkew = cfg.Clock, n.log, cfg.MaxClockSkew
 	scfg.OnCommit = n.committed
 	scfg.Operators = cfg.Operators
+	scfg.SegmentBytes = cfg.Retention.segmentBytes(scfg.SegmentBytes)
 	if n.store, err = store.Open(scfg); err != nil {
 		return nil, err
 	}
@@ -110,7 +117,8 @@ func New(cfg Config) (*Node, error) {
 		Events: observedStore{n.store, n.metrics, cfg.Clock}, Blobs: n.blobs, Info: n.info, Health: n.health, Fetch: n.fetchBlob,
 		MaxBody: cfg.MaxBody, MaxBlob: cfg.MaxBlob, Logger: n.log,
 		Trace: n.trace, Ready: n.ready, Switches: switchesAPI{n}, CheckPayload: n.payloadCheck(),
-		Redactor: n.store,
+		Redactor:  n.store,
+		Retention: n.retentionStatus,
 	})
 	if err != nil {
 		n.store.Close()
@@ -160,6 +168,7 @@ func (n *Node) Run(ctx context.Context, ready func(addr net.Addr)) error {
 		n.Close()
 		return err
 	}
+	n.startRetention(ctx)
 	ln, err := net.Listen("tcp", n.cfg.APIAddr)
 	if err != nil {
 		n.Close()
@@ -192,6 +201,7 @@ func (n *Node) Run(ctx context.Context, ready func(addr net.Addr)) error {
 // In-flight commits finish first.
 func (n *Node) Close() error {
 	n.closing.Store(true)
+	n.stopRetention()
 	err := errors.Join(n.stopMQTT(), n.stopNetwork(), n.stopReleaser(), n.store.Close())
 	if err == nil {
 		n.log.Info("closed cleanly")

@@ -90,7 +90,7 @@ func (n *Node) healthReport() gossip.Health {
 	if _, r := n.network(); r != nil {
 		return r.Health()
 	}
-	return gossip.LocalHealth(n.store.Context(), n.ID(), n.cfg.Clock)
+	return gossip.LocalHealth(n.store.Context(), n.ID(), n.cfg.Clock).WithRetention(n.archivedWatermarks(), n.store.Floor)
 }
 
 // ready answers GET /readyz: the node is ready while it is not closing,

@@ -31,6 +31,11 @@ type aggCache struct {
 		key crdt.AggKey
 		agg *crdt.Agg
 	}
+	// inTxn are the keys dirtied since the last flush and txnBytes what
+	// writing them will add to the transaction, so that a batch spread
+	// over many windows splits before badger refuses it.
+	inTxn    map[crdt.AggKey]struct{}
+	txnBytes int
 }
 
 // apply folds e into the aggregate of each window.
@@ -74,7 +79,23 @@ func (a *aggCache) get(txn *badger.Txn, k crdt.AggKey) (*crdt.Agg, error) {
 	return agg, nil
 }
 
-func (a *aggCache) markDirty(k crdt.AggKey) { a.dirty = append(a.dirty, k) }
+func (a *aggCache) markDirty(k crdt.AggKey) {
+	a.dirty = append(a.dirty, k)
+	if _, ok := a.inTxn[k]; ok {
+		return
+	}
+	if a.inTxn == nil {
+		a.inTxn = map[crdt.AggKey]struct{}{}
+	}
+	a.inTxn[k] = struct{}{}
+	b, _ := a.m[k].MarshalBinary()
+	a.txnBytes += entryCost(len(aggKey(k)), len(b)+aggGrowth)
+}
+
+// aggGrowth is the room left for an aggregate to grow within a
+// transaction after it was first dirtied (a distinct-count sketch turning
+// dense grows by 4 KiB, but rarely within one transaction).
+const aggGrowth = 512
 
 // flush writes every dirty aggregate into txn. It may shrink the cache
 // only when evict is set: while an earlier transaction is still being
@@ -95,6 +116,8 @@ func (a *aggCache) flush(txn *badger.Txn, evict bool) error {
 		}
 	}
 	a.dirty = a.dirty[:0]
+	clear(a.inTxn)
+	a.txnBytes = 0
 	// The next transaction must mark what it touches dirty again.
 	clear(a.last[:])
 	if evict && len(a.m) > maxCachedAggs {

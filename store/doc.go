@@ -23,6 +23,13 @@
 // acknowledged so far is indexed (waitIndexed), so a client reads its own
 // writes, and nothing is visible to readers before it is durable.
 //
+// Retention. Prune removes the raw events of an origin up to a floor
+// (prune.go) while their dots stay in the context and their aggregates
+// stay; segment files come back once none of their events is indexed. A
+// snapshot (snapshot.go, install.go) lets an empty store adopt a
+// neighbour's context, aggregates and floors. Their state lives under the
+// key prefix 'p' (floors, sinks' archived watermarks, a join marker).
+//
 // Recovery. Badger is written without its own fsync: the segment is the
 // write-ahead log. On open the store reads the checkpoint and re-applies the
 // records after it; re-application is idempotent because an event whose dot

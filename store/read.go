@@ -14,6 +14,7 @@ import (
 // Get returns the event at dot d.
 func (s *Store) Get(d crdt.Dot) (*event.Event, error) {
 	s.waitIndexed()
+	defer s.pr.readers.enter()()
 	var r run
 	found := false
 	err := s.db.View(func(txn *badger.Txn) (err error) {
@@ -112,6 +113,7 @@ type Query struct {
 // until fn returns an error, which Scan returns.
 func (s *Store) Scan(q Query, fn func(*event.Event) error) error {
 	s.waitIndexed()
+	defer s.pr.readers.enter()()
 	sc := scanner{s: s, q: q, fn: fn}
 	return s.db.View(func(txn *badger.Txn) error {
 		prefix := []byte{prefixEvent}
@@ -240,6 +242,9 @@ func (s *Store) findSeal(origin string, seq uint64, reverse bool) (event.Seal, e
 func (s *Store) Hash(d crdt.Dot) (event.Hash, bool) {
 	if !s.Holds(d) {
 		return event.Hash{}, false
+	}
+	if h, ok := s.floorHash(d); ok { // pruned: its hash is kept
+		return h, true
 	}
 	e, err := s.Get(d)
 	if err != nil {

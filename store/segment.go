@@ -106,7 +106,9 @@ func (s *segments) create(id uint32) error {
 		return err
 	}
 	if s.cur != nil {
+		s.mu.Lock() // Prune closes retired files it deletes
 		s.retired = append(s.retired, s.cur)
+		s.mu.Unlock()
 	}
 	s.cur, s.curID, s.curSize = f, id, int64(len(segMagic))
 	s.ahead.reset(f, s.curSize)

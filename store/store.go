@@ -45,6 +45,7 @@ type Store struct {
 	c       syncer   // owned by the syncer goroutine
 
 	red redactState // redactions in effect (redact.go)
+	pr  pruneState  // floors and segment readers (floors.go, prune.go)
 
 	gate   sync.RWMutex // guards closed; held (read) while submitting a request
 	closed bool
@@ -119,7 +120,13 @@ func badgerOptions(cfg Config) badger.Options {
 
 // load checks the format, loads the committed state and replays the tail.
 func (s *Store) load() error {
+	if err := s.recoverJoin(); err != nil {
+		return err
+	}
 	if err := s.checkFormat(); err != nil {
+		return err
+	}
+	if err := s.loadFloors(); err != nil {
 		return err
 	}
 	if err := s.loadContext(); err != nil {

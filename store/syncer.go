@@ -17,6 +17,11 @@ import (
 // into another badger transaction, leaving room for context and aggregates.
 const txnSoftLimit = 1 << 20
 
+// entryCost is what one entry counts against txnSoftLimit: its bytes, but
+// at least a skiplist node, as badger also bounds a transaction's entry
+// count (by its size limit over the node size).
+func entryCost(k, v int) int { return max(k+v+32, 128) }
+
 // syncer is the state of the indexer goroutine (the syncer goroutine itself
 // only calls fdatasync and needs no state).
 type syncer struct {
@@ -110,6 +115,9 @@ func failGroups(batch []*group, err error) {
 // their requests once badger has applied it. The badger commit is
 // asynchronous, so the next batch is prepared while this one is written.
 func (c *syncer) commit(batch []*group) {
+	if c.commitInstall(batch) {
+		return
+	}
 	err := c.s.Err()
 	var tb *txnBatch
 	if err == nil {
@@ -247,7 +255,7 @@ func (t *txnBatch) addEvent(e *event.Event, loc location) error {
 	if err := t.indexContent(e, d, loc); err != nil {
 		return err
 	}
-	if t.size >= txnSoftLimit {
+	if t.size+t.c.aggs.txnBytes >= txnSoftLimit {
 		if err := t.commit(); err != nil {
 			return err
 		}
@@ -262,7 +270,7 @@ func (t *txnBatch) putRun(origin string, r run) error {
 }
 
 func (t *txnBatch) set(k, v []byte) error {
-	t.size += len(k) + len(v) + 32
+	t.size += entryCost(len(k), len(v))
 	if err := t.txn.Set(k, v); err != nil {
 		return fmt.Errorf("store: index: %w", err)
 	}

@@ -63,6 +63,7 @@ func (s *Store) ScanTime(q TimeQuery, page func([]TimePos) error, fn func(*event
 		return fmt.Errorf("store: time query limit %d below 1", q.Limit)
 	}
 	s.waitIndexed()
+	defer s.pr.readers.enter()()
 	return s.db.View(func(txn *badger.Txn) error {
 		runs := runCache{}
 		pos, err := s.timePage(txn, q, runs)
@@ -117,7 +118,7 @@ func (s *Store) timePage(txn *badger.Txn, q TimeQuery, runs runCache) ([]TimePos
 		if err != nil {
 			return nil, err
 		}
-		if q.Device != "" && p.Device != q.Device {
+		if (q.Device != "" && p.Device != q.Device) || p.Seq <= s.Floor(p.Device) { // pruned: prune.go
 			continue
 		}
 		copy(groupKey[:], k[1:9])

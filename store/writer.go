@@ -27,6 +27,8 @@ type request struct {
 	applied []*event.Event // Apply result: the events that were new
 	err     error
 	done    chan struct{}
+
+	install *SnapshotHeader // Install: the snapshot to adopt (install.go)
 }
 
 func (r *request) size() int { return len(r.inputs) + len(r.remote) }
@@ -40,6 +42,8 @@ type group struct {
 	seq    uint64     // position in the stream of groups, from 1
 	file   *os.File   // segment file holding the record
 	end    checkpoint // log position just past the record
+
+	install *SnapshotHeader // set on an Install's group (install.go)
 }
 
 // writer is the state of the writer goroutine.
@@ -136,11 +140,15 @@ func (w *writer) init(s *Store) error {
 	w.next = s.ctx.Highest(origin) + 1
 	var head *event.Event
 	if w.next > 1 {
-		e, err := s.Get(crdt.Dot{Origin: origin, Seq: w.next - 1})
-		if err != nil {
-			return fmt.Errorf("store: read local head: %w", err)
+		if h, ok := s.floorHash(crdt.Dot{Origin: origin, Seq: w.next - 1}); ok {
+			w.head = h // the local head was pruned; its hash is kept (floors.go)
+		} else {
+			e, err := s.Get(crdt.Dot{Origin: origin, Seq: w.next - 1})
+			if err != nil {
+				return fmt.Errorf("store: read local head: %w", err)
+			}
+			w.head, head = e.Hash(), e
 		}
-		w.head, head = e.Hash(), e
 	}
 	return w.restoreHLC(head)
 }
@@ -168,12 +176,20 @@ func (s *Store) runWriter() {
 
 // handle builds one group from r and whatever else is queued.
 func (w *writer) handle(first *request) {
+	if first.install != nil {
+		w.handleInstall(first)
+		return
+	}
 	reqs := []*request{first}
 	n := first.size()
 collect:
 	for n < w.s.cfg.MaxGroupEvents {
 		select {
 		case r := <-w.s.reqs:
+			if r.install != nil { // a group of its own, after this one
+				defer w.handleInstall(r)
+				break collect
+			}
 			reqs = append(reqs, r)
 			n += r.size()
 		default:

@@ -190,8 +190,8 @@ func TestStatusPeersHealth(t *testing.T) {
 	}
 	out = n.must(t, "", "health")
 	l := lines(out)
-	if len(l) != 4 || strings.Join(strings.Fields(l[0]), " ") != "DEVICE EVENTS KNOWN MAX COMPLETENESS LAG LAST SEEN" ||
-		strings.Join(strings.Fields(l[1]), " ") != n.id+" 1,234 1,234 100.0% 0s just now" || l[3] != "1 device, 100.0% complete" {
+	if len(l) != 4 || strings.Join(strings.Fields(l[0]), " ") != "DEVICE EVENTS KNOWN MAX COMPLETENESS LAG ARCHIVED LAST SEEN" ||
+		strings.Join(strings.Fields(l[1]), " ") != n.id+" 1,234 1,234 100.0% 0s - just now" || l[3] != "1 device, 100.0% complete" {
 		t.Fatalf("health:\n%s", out)
 	}
 	var h struct {

@@ -91,6 +91,7 @@ take a restart; a reload reports those that differ.`,
 	f.StringVar(&cfg.MQTTAddr, "mqtt", "", "MQTT broker listen address, e.g. 127.0.0.1:1883; a message to rumor/events/<type> becomes an event (default off)")
 	f.StringArrayVar(&cfg.Operators, "operator", nil, "device id allowed to redact any device's events (repeatable; give every node the same list) (default none: a device redacts only its own)")
 	f.IntVar(&cfg.SyncProtocol, "sync-protocol", 0, "newest sync protocol version to speak: 2, or 1 to act as a node of the previous release during an upgrade (default 0: the newest)")
+	retentionFlags(f, &cfg.Retention)
 	f.String("config", "", "YAML config file; flags and RUMOR_* variables override it (default none)")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")

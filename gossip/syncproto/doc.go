@@ -83,6 +83,18 @@
 // sends each origin's events up to the last held seal before a redacted
 // one, skips the rest through it (Result.Withheld) and goes on after it.
 //
+// # Pruned replicas
+//
+// A replica may no longer hold an origin's oldest events although their
+// dots stay in its context (retention pruned them, or it joined from a
+// snapshot without them): it implements Floored. A session computes what
+// the peer misses from the whole context, so pruned events are never
+// pulled back, and then clips those ranges at the floors, so it never
+// offers what it no longer has: a peer missing events below a floor gets
+// them from a replica that kept them. The hash of the event at the floor
+// is kept (Replica.Hash), so a run starting just above it is still
+// checked against its predecessor.
+//
 // Anything invalid from the peer (a frame that does not decode, a message
 // out of order, a schema above MaxSchema, a wrong origin or a gap in a run,
 // a broken chain, a bad seal, a fork, a run beyond the pending limit, an

@@ -17,13 +17,15 @@ type MemReplica struct {
 	// own events.
 	IsOperator func(device string) bool
 
-	ctx  *crdt.Context
-	logs map[string]*memLog
+	ctx    *crdt.Context
+	logs   map[string]*memLog
+	floors map[string]memFloor // see Prune
 }
 
 var (
 	_ Replica    = (*MemReplica)(nil)
 	_ Redactions = (*MemReplica)(nil)
+	_ Floored    = (*MemReplica)(nil)
 )
 
 type memLog struct {
@@ -40,7 +42,7 @@ type memEntry struct {
 
 // NewMemReplica returns an empty replica.
 func NewMemReplica() *MemReplica {
-	return &MemReplica{ctx: crdt.NewContext(), logs: make(map[string]*memLog)}
+	return &MemReplica{ctx: crdt.NewContext(), logs: make(map[string]*memLog), floors: make(map[string]memFloor)}
 }
 
 // Context returns a copy of the replica's causal context.
@@ -52,6 +54,9 @@ func (m *MemReplica) Hash(d crdt.Dot) (event.Hash, bool) {
 		if e, ok := l.events[d.Seq]; ok {
 			return e.hash, true
 		}
+	}
+	if f, ok := m.floors[d.Origin]; ok && f.seq == d.Seq {
+		return f.hash, true
 	}
 	return event.Hash{}, false
 }
@@ -156,7 +161,10 @@ func (m *MemReplica) log(origin string) *memLog {
 // Clone returns a replica holding the same events and seals. Events and
 // seals are shared, as they are immutable.
 func (m *MemReplica) Clone() *MemReplica {
-	c := &MemReplica{IsOperator: m.IsOperator, ctx: m.ctx.Clone(), logs: make(map[string]*memLog, len(m.logs))}
+	c := &MemReplica{IsOperator: m.IsOperator, ctx: m.ctx.Clone(), logs: make(map[string]*memLog, len(m.logs)), floors: make(map[string]memFloor, len(m.floors))}
+	for o, f := range m.floors {
+		c.floors[o] = f
+	}
 	for o, l := range m.logs {
 		cl := &memLog{events: make(map[uint64]memEntry, len(l.events)), seals: make(map[uint64]*event.Seal, len(l.seals)),
 			redacted: slices.Clone(l.redacted)}
@@ -178,14 +186,21 @@ func (m *MemReplica) Clone() *MemReplica {
 // check that nothing invalid was ever applied.
 func (m *MemReplica) Verify() error {
 	for _, r := range m.ctx.Ranges() {
-		l := m.logs[r.Origin]
+		l, f := m.logs[r.Origin], m.floors[r.Origin]
+		if r.To <= f.seq {
+			continue
+		}
+		var prev *event.Hash
+		switch {
+		case r.From > f.seq+1:
+		case f.seq > 0:
+			r.From, prev = f.seq+1, &f.hash
+		default:
+			prev = new(event.Hash)
+		}
 		run := make([]*event.Event, 0, r.Len())
 		for seq := r.From; seq <= r.To; seq++ {
 			run = append(run, l.events[seq].ev)
-		}
-		var prev *event.Hash
-		if r.From == 1 {
-			prev = new(event.Hash)
 		}
 		if _, err := verifyRun(prev, run, l.seals[r.To]); err != nil {
 			return fmt.Errorf("syncproto: replica block %s: %w", r, err)
@@ -194,6 +209,9 @@ func (m *MemReplica) Verify() error {
 	for origin, l := range m.logs {
 		for seq, s := range l.seals {
 			e, ok := l.events[seq]
+			if f := m.floors[origin]; !ok && f.seq == seq {
+				e, ok = memEntry{hash: f.hash}, true
+			}
 			if !ok || e.hash != s.Head || s.Origin != origin {
 				return fmt.Errorf("syncproto: replica seal %s/%d covers no held event", origin, seq)
 			}

@@ -280,7 +280,7 @@ func (s *Session) onSyncReq(q *SyncReq) error {
 	}
 	s.gotReq = true
 	s.res.RoundTrips = 2
-	s.snd.ranges = s.r.Context().Missing(peer)
+	s.snd.ranges = clipFloors(s.r, s.r.Context().Missing(peer))
 	return s.pump()
 }
 

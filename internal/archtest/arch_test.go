@@ -31,6 +31,7 @@ var allowed = map[string][]string{
 	"api/dashboard":     {},
 	"node/series":       {"internal/clock"},
 	"schema":            {"event", "internal/jsonscan"},
+	"retention":         {},
 }
 
 func TestDependencyDirection(t *testing.T) {

@@ -193,6 +193,8 @@
       ['Mesh', st.mesh || '—'],
       ['Events', fmtInt(st.events)],
       ['Digest', el('span', { class: 'mono', title: st.digest }, (st.digest || '').slice(0, 16) + '…')],
+      ['Retention', retentionFacts(st.retention)],
+      ['Sinks', sinkFacts(st.retention)],
       ['Addresses', addrs.length
         ? el('ul', null, addrs.map((a) => el('li', { class: 'mono' }, a)))
         : el('span', { class: 'muted' }, 'offline')],
@@ -206,6 +208,27 @@
     kp.replaceChildren(String(up), el('small', null, `of ${peers.length} known · ${members} member${members === 1 ? '' : 's'}`));
   }
 
+  // retentionFacts says what this node keeps and how full its disk is.
+  function retentionFacts(r) {
+    if (!r) return el('span', { class: 'muted' }, '—');
+    const keep = r.retain && r.retain !== '0s' ? 'keeps ' + r.retain : 'no age limit';
+    const parts = [keep, r.max_disk ? 'disk budget ' + fmtBytes(r.max_disk) : 'no disk budget'];
+    if (r.prune_when_all_have) parts.push('prunes what every member has');
+    const lp = r.last_pass;
+    if (lp) parts.push(`${fmtBytes(lp.disk_bytes)} used`, `${fmtInt(lp.pruned_events)} pruned ${ago(lp.at)}`);
+    return el('span', { class: 'retention' }, parts.join(' · '),
+      lp && lp.blocked ? el('span', { class: 'bad' }, ` · over budget by ~${fmtBytes(lp.short_bytes)}: ${fmtInt(lp.unarchived_events)} events not archived yet`) : null);
+  }
+
+  // sinkFacts lists the sinks whose archived watermarks this node knows.
+  function sinkFacts(r) {
+    const sinks = (r && r.sinks) || [];
+    if (sinks.length === 0) return el('span', { class: 'muted' }, 'none seen: nothing may be pruned');
+    return el('ul', { class: 'sinks' }, sinks.map((k) => el('li', { data: { sink: k.id } },
+      device(k.id), ` archived ${fmtInt(Object.values(k.watermarks || {}).reduce((a, b) => a + b, 0))} events of ` +
+      `${Object.keys(k.watermarks || {}).length} devices`, k.member ? null : el('span', { class: 'muted' }, ' (not a live member)'))));
+  }
+
   function worstFirst(a, b) {
     return (a.completeness - b.completeness) || (b.lag_seconds - a.lag_seconds) ||
       (a.device_id < b.device_id ? -1 : a.device_id > b.device_id ? 1 : 0);
@@ -214,7 +237,7 @@
   function renderLeaderboard(res) {
     const body = $('leaderboard').tBodies[0];
     if (!res.data) {
-      fill(body, [], 5, unavailable(res, 'Health'));
+      fill(body, [], 6, unavailable(res, 'Health'));
       $('kpi-complete').textContent = '—';
       return;
     }
@@ -232,9 +255,12 @@
           el('div', { class: 'track' }, el('div', { class: 'fill ' + lv, style: { width: Math.min(100, Math.max(0, d.completeness * 100)) + '%' } })),
           el('span', { class: 'pct ' + lv }, fmtPct(d.completeness)))),
         el('td', { class: 'num' + (d.lag_seconds > 0 ? ' warn' : ' muted') }, d.lag_seconds > 0 ? fmtSecs(d.lag_seconds) : '—'),
+        el('td', { class: 'num archived', title: d.pruned_seq ? `raw events up to ${d.pruned_seq} pruned here` : null },
+          d.archived_seq ? fmtInt(d.archived_seq) : el('span', { class: 'muted' }, '—'),
+          d.pruned_seq ? el('span', { class: 'muted' }, ' · pruned ≤ ' + fmtInt(d.pruned_seq)) : null),
         el('td', { class: 'num', title: d.last_seen ? localTime(d.last_seen) : null }, d.last_seen ? ago(d.last_seen) : '—'));
     });
-    fill(body, rows, 5, 'No events anywhere in the mesh yet.');
+    fill(body, rows, 6, 'No events anywhere in the mesh yet.');
   }
 
   function renderPeers(st) {
