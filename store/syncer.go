@@ -193,10 +193,17 @@ type txnBatch struct {
 	lastNum    uint32
 	seals      []event.Seal
 	ckpt       *checkpoint
+	// received is when the indexed events became durable, epoch ms: the
+	// indexer runs right after their fdatasync (on replay, the replay's
+	// time). Every run the transaction writes carries it.
+	received int64
 }
 
 func (c *syncer) newTxn() *txnBatch {
-	return &txnBatch{c: c, txn: c.s.db.NewTransaction(true), touched: map[string]struct{}{}}
+	return &txnBatch{
+		c: c, txn: c.s.db.NewTransaction(true), touched: map[string]struct{}{},
+		received: c.s.cfg.Clock.Now().UnixMilli(),
+	}
 }
 
 // addEvent indexes e at loc unless its dot is already held (replay).
@@ -234,6 +241,7 @@ func (t *txnBatch) addEvent(e *event.Event, loc location) error {
 
 func (t *txnBatch) putRun(origin string, r run) error {
 	t.touched[origin] = struct{}{}
+	r.received = t.received
 	return t.set(eventKey(crdt.Dot{Origin: origin, Seq: r.first}), r.encode())
 }
 
