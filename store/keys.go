@@ -18,6 +18,9 @@ const (
 	prefixMeta    = 'm' // m | name → value
 	// PrefixBlobs is the key prefix under which the node keeps its cas.Store.
 	PrefixBlobs = 'b'
+	// PrefixArchive is the key prefix under which a sink caches its
+	// archived watermarks (sink.BadgerCache).
+	PrefixArchive = 'w'
 )
 
 var (
