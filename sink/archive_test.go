@@ -141,18 +141,42 @@ type failingBucket struct {
 	fails  int
 }
 
-func (b *failingBucket) Put(ctx context.Context, key, ctype string, r io.Reader) error {
+func (b *failingBucket) Put(ctx context.Context, key, ctype string, body io.ReadSeeker) error {
 	if b.prefix == "" || len(key) < len(b.prefix) || key[:len(b.prefix)] != b.prefix {
-		return b.Bucket.Put(ctx, key, ctype, r)
+		return b.Bucket.Put(ctx, key, ctype, body)
 	}
 	b.fails++
-	data, _ := io.ReadAll(r)
-	return b.Bucket.Put(ctx, key, ctype, io.MultiReader(bytes.NewReader(data[:len(data)/2]), errReader{}))
+	data, _ := io.ReadAll(body)
+	return b.Bucket.Put(ctx, key, ctype, &halfReader{data: data})
 }
 
-type errReader struct{}
+// halfReader is a body whose reads fail past its first half, as when a
+// connection breaks mid-upload.
+type halfReader struct {
+	data []byte
+	off  int64
+}
 
-func (errReader) Read([]byte) (int, error) { return 0, errors.New("connection reset (test)") }
+func (h *halfReader) Read(p []byte) (int, error) {
+	if h.off >= int64(len(h.data)/2) {
+		return 0, errors.New("connection reset (test)")
+	}
+	n := copy(p, h.data[h.off:len(h.data)/2])
+	h.off += int64(n)
+	return n, nil
+}
+
+func (h *halfReader) Seek(off int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekStart:
+		h.off = off
+	case io.SeekCurrent:
+		h.off += off
+	case io.SeekEnd:
+		h.off = int64(len(h.data)) + off
+	}
+	return h.off, nil
+}
 
 // countObserver counts what the archiver reports.
 type countObserver struct{ files, events, blobs, failed int }

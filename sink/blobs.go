@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 
 	"github.com/ipfs/go-cid"
 )
@@ -45,12 +47,13 @@ func (a *Archiver) archiveBlob(ctx context.Context, c cid.Cid) error {
 		if err := a.fetchBlob(ctx, c); err != nil {
 			return err
 		}
-		r, size, err := a.cfg.Blobs.Open(ctx, c)
+		spool, size, err := a.spoolBlob(ctx, c)
 		if err != nil {
-			return fmt.Errorf("sink: open blob %s: %w", c, err)
+			return err
 		}
-		err = a.cfg.Bucket.Put(ctx, key, "application/octet-stream", r)
-		r.Close()
+		err = a.cfg.Bucket.Put(ctx, key, "application/octet-stream", spool)
+		spool.Close()
+		os.Remove(spool.Name())
 		if err != nil {
 			a.uploadFailed()
 			return err
@@ -84,4 +87,25 @@ func (a *Archiver) fetchBlob(ctx context.Context, c cid.Cid) error {
 		return fmt.Errorf("%w: %s: still missing after fetching", ErrBlobMissing, c)
 	}
 	return nil
+}
+
+// spoolBlob copies blob c, verified as it is read, into a temporary file
+// (the bucket's Put needs to read a body twice) and returns it open.
+func (a *Archiver) spoolBlob(ctx context.Context, c cid.Cid) (*os.File, int64, error) {
+	r, _, err := a.cfg.Blobs.Open(ctx, c)
+	if err != nil {
+		return nil, 0, fmt.Errorf("sink: open blob %s: %w", c, err)
+	}
+	defer r.Close()
+	f, err := os.CreateTemp(a.cfg.TempDir, "blob-*.spool")
+	if err != nil {
+		return nil, 0, fmt.Errorf("sink: spool blob %s: %w", c, err)
+	}
+	n, err := io.Copy(f, r)
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, 0, fmt.Errorf("sink: spool blob %s: %w", c, err)
+	}
+	return f, n, nil
 }

@@ -2,6 +2,8 @@ package sink
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/fileblob"
 	"gocloud.dev/blob/s3blob"
@@ -19,10 +23,11 @@ import (
 // Bucket is the object store the archive is written to. Implementations
 // are safe for concurrent use.
 type Bucket interface {
-	// Put stores everything r yields under key. It is atomic (a reader
-	// sees the whole object or, if Put fails or the process dies, nothing
-	// new) and durable once it returns nil. Putting a key again replaces it.
-	Put(ctx context.Context, key, contentType string, r io.Reader) error
+	// Put stores body, from its start to its end, under key. It is atomic
+	// (a reader sees the whole object or, if Put fails or the process dies,
+	// nothing new) and durable once it returns nil. Putting a key again
+	// replaces it.
+	Put(ctx context.Context, key, contentType string, body io.ReadSeeker) error
 	// List calls fn with the key and size of every object whose key starts
 	// with prefix, in no particular order, until fn returns an error.
 	List(ctx context.Context, prefix string, fn func(key string, size int64) error) error
@@ -72,7 +77,12 @@ func OpenBucket(ctx context.Context, rawURL string) (Bucket, error) {
 		if err != nil {
 			return nil, fmt.Errorf("sink: archive URL %q: %w", rawURL, err)
 		}
-		return &cloudBucket{b: b}, nil
+		cb := &cloudBucket{b: b, name: u.Host}
+		if !b.As(&cb.s3) {
+			b.Close()
+			return nil, fmt.Errorf("sink: archive URL %q: no S3 client", rawURL)
+		}
+		return cb, nil
 	default:
 		return nil, fmt.Errorf("sink: archive URL %q: scheme %q is not file or s3", rawURL, u.Scheme)
 	}
@@ -98,29 +108,75 @@ func openDir(path string) (Bucket, error) {
 	return &cloudBucket{b: b, dir: abs}, nil
 }
 
-// cloudBucket is a Bucket on gocloud.dev/blob. S3 makes an object
-// visible only when its PUT (or its multipart upload) completes, whole;
-// fileblob writes a temporary file and renames it into place, but syncs
-// neither, so for a directory (dir set) Put fsyncs the file before the
-// rename and the directories after it.
+// maxPutBytes is the largest object one S3 PUT may carry.
+const maxPutBytes = 5 << 30
+
+// cloudBucket is a Bucket on gocloud.dev/blob.
+//
+// In a directory (dir set), fileblob writes a temporary file next to the
+// final one and renames it into place, but syncs neither: Put fsyncs the
+// file before the rename and the directories after it.
+//
+// On S3, Put is one PutObject with the body's length and its Content-MD5:
+// the server must store exactly those bytes or nothing. Without the MD5 an
+// upload cut off mid-body is not always refused: versitygw v1.8.0 stores
+// the part it received as the whole object (TestS3PutIsAtomic). One PUT,
+// not a multipart upload, also means no parts are left behind by a crash.
 type cloudBucket struct {
-	b   *blob.Bucket
-	dir string // the root directory of a file bucket, "" for S3
+	b    *blob.Bucket
+	dir  string     // the root directory of a file bucket, "" for S3
+	s3   *s3.Client // the S3 client of an S3 bucket
+	name string     // the S3 bucket's name
 }
 
 var _ Bucket = (*cloudBucket)(nil)
 
-func (c *cloudBucket) Put(ctx context.Context, key, contentType string, r io.Reader) error {
-	var tmp *os.File
-	opts := &blob.WriterOptions{ContentType: contentType}
-	if c.dir != "" {
-		opts.BeforeWrite = func(as func(any) bool) error {
-			if !as(&tmp) {
-				return errors.New("sink: file bucket writer is not a file")
-			}
-			return nil
-		}
+func (c *cloudBucket) Put(ctx context.Context, key, contentType string, body io.ReadSeeker) error {
+	if c.s3 != nil {
+		return c.putS3(ctx, key, contentType, body)
 	}
+	if _, err := body.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("sink: put %s: %w", key, err)
+	}
+	return c.putFile(ctx, key, contentType, body)
+}
+
+func (c *cloudBucket) putS3(ctx context.Context, key, contentType string, body io.ReadSeeker) error {
+	size, err := body.Seek(0, io.SeekEnd)
+	if err != nil {
+		return fmt.Errorf("sink: put %s: %w", key, err)
+	}
+	if size > maxPutBytes {
+		return fmt.Errorf("sink: put %s: %d bytes is more than one S3 PUT carries (%d)", key, size, int64(maxPutBytes))
+	}
+	h := md5.New()
+	if _, err := body.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("sink: put %s: %w", key, err)
+	}
+	if _, err := io.Copy(h, body); err != nil {
+		return fmt.Errorf("sink: put %s: %w", key, err)
+	}
+	if _, err := body.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("sink: put %s: %w", key, err)
+	}
+	_, err = c.s3.PutObject(ctx, &s3.PutObjectInput{
+		Bucket: aws.String(c.name), Key: aws.String(key), Body: body, ContentLength: aws.Int64(size),
+		ContentMD5: aws.String(base64.StdEncoding.EncodeToString(h.Sum(nil))), ContentType: aws.String(contentType),
+	})
+	if err != nil {
+		return fmt.Errorf("sink: put %s: %w", key, err)
+	}
+	return nil
+}
+
+func (c *cloudBucket) putFile(ctx context.Context, key, contentType string, r io.Reader) error {
+	var tmp *os.File
+	opts := &blob.WriterOptions{ContentType: contentType, BeforeWrite: func(as func(any) bool) error {
+		if !as(&tmp) {
+			return errors.New("sink: file bucket writer is not a file")
+		}
+		return nil
+	}}
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	w, err := c.b.NewWriter(wctx, key, opts)
@@ -132,20 +188,15 @@ func (c *cloudBucket) Put(ctx context.Context, key, contentType string, r io.Rea
 		_ = w.Close()
 		return fmt.Errorf("sink: put %s: %w", key, err)
 	}
-	if tmp != nil {
-		if err := tmp.Sync(); err != nil {
-			cancel()
-			_ = w.Close()
-			return fmt.Errorf("sink: put %s: sync: %w", key, err)
-		}
+	if err := tmp.Sync(); err != nil {
+		cancel()
+		_ = w.Close()
+		return fmt.Errorf("sink: put %s: sync: %w", key, err)
 	}
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("sink: put %s: %w", key, err)
 	}
-	if c.dir != "" {
-		return c.syncDirs(key)
-	}
-	return nil
+	return c.syncDirs(key)
 }
 
 // syncDirs fsyncs the directories from key's up to the bucket's root, so

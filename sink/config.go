@@ -86,6 +86,9 @@ type Config struct {
 	// RetryMin and RetryMax bound the backoff after a failed file or
 	// listing: it doubles from RetryMin up to RetryMax. Defaults 1 s, 1 min.
 	RetryMin, RetryMax time.Duration
+	// TempDir holds blobs on their way to the bucket. Default "": the
+	// system's temporary directory.
+	TempDir string
 	// Clock gives the time. Default the wall clock.
 	Clock clock.Clock
 	// Logger receives the Archiver's logs. Default slog.Default().
