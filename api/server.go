@@ -84,6 +84,9 @@ type Config struct {
 	// Ready, if set, answers GET /readyz: nil when the node can do its
 	// work, else why not (503). Unset, a serving node is ready.
 	Ready func() error
+	// Archive, if set (on a sink), answers GET /v1/archive; unset, the
+	// endpoint answers 404.
+	Archive func(q ArchiveQuery) ArchiveList
 }
 
 // Server serves the API.
@@ -118,6 +121,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /v1/blobs/{cid}", s.getBlob)
 	s.mux.HandleFunc("GET /v1/health", s.health)
 	s.mux.HandleFunc("GET /v1/trace", s.trace)
+	s.mux.HandleFunc("GET /v1/archive", s.archive)
 	s.mux.HandleFunc("GET /readyz", s.ready)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rumor-sync/rumor/event"
 	"github.com/rumor-sync/rumor/internal/clock"
+	"github.com/rumor-sync/rumor/sink"
 )
 
 // Roles a node can have.
@@ -60,6 +61,18 @@ type Config struct {
 	// OnCommit, if set, is called with the events of every durable commit
 	// (local or received), in commit order. It must not block.
 	OnCommit func(events []*event.Event)
+
+	// Archive is where a sink archives the mesh's events (see package
+	// sink): a directory path, file:///path, or
+	// s3://bucket?endpoint=…&region=…. Only for RoleSink. Default ""
+	// (a sink then uses DataDir/archive).
+	Archive string
+	// ArchiveRows is the most events one archive file holds. Default
+	// 100,000.
+	ArchiveRows int
+	// ArchiveAge closes an archive file once its oldest event arrived this
+	// long ago. Default 30 s.
+	ArchiveAge time.Duration
 }
 
 // DefaultConfig returns the defaults documented on each Config field.
@@ -76,6 +89,8 @@ func DefaultConfig() Config {
 		MDNS:    true,
 
 		SyncInterval: time.Second,
+		ArchiveRows:  sink.DefaultRows,
+		ArchiveAge:   sink.DefaultAge,
 	}
 }
 
@@ -107,5 +122,5 @@ func (c *Config) Validate() error {
 	if c.SyncInterval <= 0 {
 		return fmt.Errorf("node: config: sync interval %v must be positive", c.SyncInterval)
 	}
-	return nil
+	return c.validateArchive()
 }

@@ -42,6 +42,7 @@ type Node struct {
 	mqtt  *broker // nil unless cfg.MQTTAddr is set and Run started it
 
 	series *series.Sampler // activity for the dashboard's charts
+	sink   *sinkState      // a sink's archiver; nil on a device
 
 	metrics *metrics.Metrics // Prometheus metrics, served on GET /metrics
 	closing atomic.Bool      // set once shutdown begins: not ready
@@ -90,12 +91,20 @@ func New(cfg Config) (*Node, error) {
 	} else if freed > 0 {
 		n.log.Info("removed orphan blob chunks", "bytes", freed)
 	}
-	n.api, err = api.New(api.Config{
+	if err := n.newArchiver(); err != nil {
+		n.store.Close()
+		return nil, err
+	}
+	acfg := api.Config{
 		Events: observedStore{n.store, n.metrics, cfg.Clock}, Blobs: n.blobs, Info: n.info, Health: n.health, Fetch: n.fetchBlob,
 		MaxBody: cfg.MaxBody, MaxBlob: cfg.MaxBlob, Logger: n.log,
 		Trace: n.trace, Ready: n.ready,
-	})
-	if err != nil {
+	}
+	if n.sink != nil {
+		acfg.Archive = n.archiveList
+	}
+	if n.api, err = api.New(acfg); err != nil {
+		n.stopArchive()
 		n.store.Close()
 		return nil, err
 	}
@@ -124,6 +133,9 @@ func (n *Node) committed(events []*event.Event) {
 	if _, r := n.network(); r != nil {
 		r.Committed(events)
 	}
+	if n.sink != nil {
+		n.sink.a.Notify()
+	}
 	if n.cfg.OnCommit != nil {
 		n.cfg.OnCommit(events)
 	}
@@ -141,6 +153,7 @@ func (n *Node) Run(ctx context.Context, ready func(addr net.Addr)) error {
 		n.Close()
 		return err
 	}
+	n.startArchive(ctx)
 	ln, err := net.Listen("tcp", n.cfg.APIAddr)
 	if err != nil {
 		n.Close()
@@ -173,7 +186,7 @@ func (n *Node) Run(ctx context.Context, ready func(addr net.Addr)) error {
 // In-flight commits finish first.
 func (n *Node) Close() error {
 	n.closing.Store(true)
-	err := errors.Join(n.stopMQTT(), n.stopNetwork(), n.store.Close())
+	err := errors.Join(n.stopMQTT(), n.stopArchive(), n.stopNetwork(), n.store.Close())
 	if err == nil {
 		n.log.Info("closed cleanly")
 	}
