@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -138,14 +140,14 @@ func TestRestartNeverOverlaps(t *testing.T) {
 type failingBucket struct {
 	Bucket
 	prefix string
-	fails  int
+	fails  atomic.Int32
 }
 
 func (b *failingBucket) Put(ctx context.Context, key, ctype string, body io.ReadSeeker) error {
 	if b.prefix == "" || len(key) < len(b.prefix) || key[:len(b.prefix)] != b.prefix {
 		return b.Bucket.Put(ctx, key, ctype, body)
 	}
-	b.fails++
+	b.fails.Add(1)
 	data, _ := io.ReadAll(body)
 	return b.Bucket.Put(ctx, key, ctype, &halfReader{data: data})
 }
@@ -178,12 +180,21 @@ func (h *halfReader) Seek(off int64, whence int) (int64, error) {
 	return h.off, nil
 }
 
-// countObserver counts what the archiver reports.
-type countObserver struct{ files, events, blobs, failed int }
+// countObserver counts what the archiver reports (its workers call it
+// concurrently).
+type countObserver struct {
+	mu                           sync.Mutex
+	files, events, blobs, failed int
+}
 
-func (c *countObserver) FileArchived(n int, _ int64) { c.files++; c.events += n }
-func (c *countObserver) BlobArchived(int64)          { c.blobs++ }
-func (c *countObserver) UploadFailed()               { c.failed++ }
+func (c *countObserver) FileArchived(n int, _ int64) {
+	c.mu.Lock()
+	c.files++
+	c.events += n
+	c.mu.Unlock()
+}
+func (c *countObserver) BlobArchived(int64) { c.mu.Lock(); c.blobs++; c.mu.Unlock() }
+func (c *countObserver) UploadFailed()      { c.mu.Lock(); c.failed++; c.mu.Unlock() }
 
 // TestFailedUploadLeavesNothing breaks uploads halfway: nothing becomes
 // visible, the watermark stays, and the retry after the backoff writes the

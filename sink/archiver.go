@@ -27,8 +27,10 @@ type Archiver struct {
 	run        sync.Mutex
 	oldest     map[string]pending // device → its first unarchived event
 	retry      map[string]backoff // device ("" for the listing) → failures
-	blobsDone  map[string]struct{}
 	badDevices map[string]bool
+
+	blobMu    sync.Mutex          // guards blobsDone (RunOnce's workers share it)
+	blobsDone map[string]struct{} // blobs known to be in the bucket
 }
 
 // pending is the first unarchived event of an origin: its seq and when it
@@ -194,19 +196,37 @@ func (a *Archiver) RunOnce(ctx context.Context) (int, error) {
 	a.setWake(wake)
 	var errs []error
 	written := 0
-	for _, t := range tasks {
-		if ctx.Err() != nil {
-			return written, ctx.Err()
-		}
-		if err := a.archive(ctx, t); err != nil {
-			a.fail(t.Device, err)
+	for i, err := range a.archiveAll(ctx, tasks) {
+		if err != nil {
+			a.fail(tasks[i].Device, err)
 			errs = append(errs, err)
 			continue
 		}
-		delete(a.retry, t.Device)
+		delete(a.retry, tasks[i].Device)
 		written++
 	}
 	return written, errors.Join(errs...)
+}
+
+// archiveAll runs the tasks (each of another origin), Config.Workers at a
+// time, and returns each one's error.
+func (a *Archiver) archiveAll(ctx context.Context, tasks []Task) []error {
+	errs := make([]error, len(tasks))
+	sem := make(chan struct{}, a.cfg.Workers)
+	var wg sync.WaitGroup
+	for i, t := range tasks {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if errs[i] = ctx.Err(); errs[i] == nil {
+				errs[i] = a.archive(ctx, t)
+			}
+		}()
+	}
+	wg.Wait()
+	return errs
 }
 
 func (a *Archiver) setWake(t time.Time) {

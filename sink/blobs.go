@@ -36,7 +36,10 @@ func (a *Archiver) archiveBlobs(ctx context.Context, b *batch) (int, error) {
 // Config.BlobWait.
 func (a *Archiver) archiveBlob(ctx context.Context, c cid.Cid) error {
 	key := BlobKey(c)
-	if _, ok := a.blobsDone[key]; ok {
+	a.blobMu.Lock()
+	_, done := a.blobsDone[key]
+	a.blobMu.Unlock()
+	if done {
 		return nil
 	}
 	ok, err := a.cfg.Bucket.Exists(ctx, key)
@@ -62,10 +65,12 @@ func (a *Archiver) archiveBlob(ctx context.Context, c cid.Cid) error {
 			a.cfg.Observer.BlobArchived(size)
 		}
 	}
+	a.blobMu.Lock()
 	if len(a.blobsDone) >= maxBlobsDone {
 		clear(a.blobsDone)
 	}
 	a.blobsDone[key] = struct{}{}
+	a.blobMu.Unlock()
 	return nil
 }
 

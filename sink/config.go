@@ -81,6 +81,9 @@ type Config struct {
 	// Age closes a file once its oldest event arrived this long ago.
 	// Default 30 s.
 	Age time.Duration
+	// Workers is how many files (of different origins) are written at
+	// once. Each holds up to Rows events in memory. Default 4.
+	Workers int
 	// BlobWait bounds one attempt to fetch a missing blob. Default 30 s.
 	BlobWait time.Duration
 	// RetryMin and RetryMax bound the backoff after a failed file or
@@ -105,7 +108,7 @@ const (
 // DefaultConfig returns the defaults documented on each Config field.
 func DefaultConfig() Config {
 	return Config{
-		Rows: DefaultRows, Age: DefaultAge, BlobWait: 30 * time.Second,
+		Rows: DefaultRows, Age: DefaultAge, Workers: 4, BlobWait: 30 * time.Second,
 		RetryMin: time.Second, RetryMax: time.Minute, Clock: clock.Real{},
 	}
 }
@@ -117,6 +120,8 @@ func (c *Config) Validate() error {
 		return errors.New("sink: config: Bucket, Events and Blobs are required")
 	case c.Rows < 1 || c.Rows > MaxRows:
 		return fmt.Errorf("sink: config: rows per file %d is not between 1 and %d", c.Rows, MaxRows)
+	case c.Workers < 1:
+		return fmt.Errorf("sink: config: workers %d below 1", c.Workers)
 	case c.Age <= 0:
 		return fmt.Errorf("sink: config: file age %v must be positive", c.Age)
 	case c.BlobWait <= 0:

@@ -37,13 +37,15 @@ func RowOf(e *event.Event, receivedAt int64) Row {
 		EventID: e.ID.String(), DeviceID: e.Device, Seq: int64(e.Seq),
 		TS: time.UnixMilli(e.TS).UTC(), Type: e.Type, Schema: int64(e.Schema),
 		Payload: string(e.Payload), ReceivedAt: time.UnixMilli(receivedAt).UTC(),
-		Blobs: make([]string, len(e.Blobs)),
 	}
 	if len(e.Payload) == 0 {
 		r.Payload = "{}"
 	}
-	for i, c := range e.Blobs {
-		r.Blobs[i] = c.String()
+	if len(e.Blobs) > 0 {
+		r.Blobs = make([]string, len(e.Blobs))
+		for i, c := range e.Blobs {
+			r.Blobs[i] = c.String()
+		}
 	}
 	return r
 }

@@ -116,10 +116,11 @@ func (s *Store) Scan(q Query, fn func(*event.Event) error) error {
 
 // ScanReceived is Scan that also passes each event's received time: when
 // it became durable on this node, in epoch milliseconds. The time is
-// recorded once per indexed run (the indexer's clock right after the
-// fdatasync; for events re-applied from the log after a crash, the time of
-// that replay; for events indexed before format version 2, the time of
-// their run's newest event id, see migrate.go), so it never changes.
+// recorded once per indexed run, so it never changes: the store clock's
+// time when the fdatasync of the event's record returned (before the
+// write was acknowledged); for events re-applied from the log after a
+// crash, the time of that replay; for events indexed before format
+// version 2, the time of their run's newest event id (see migrate.go).
 func (s *Store) ScanReceived(q Query, fn func(e *event.Event, receivedAt int64) error) error {
 	s.waitIndexed()
 	sc := scanner{s: s, q: q, fn: fn}

@@ -114,9 +114,10 @@ type runBuilder struct {
 	open   bool
 }
 
-// add tries to extend the current run with the event at d, stored at loc.
-// It returns the finished run (and its origin) when d cannot extend it.
-func (b *runBuilder) add(d crdt.Dot, loc location) (string, run, bool) {
+// add tries to extend the current run with the event at d, stored at loc
+// and received (durable) at received. It returns the finished run (and its
+// origin) when d cannot extend it.
+func (b *runBuilder) add(d crdt.Dot, loc location, received int64) (string, run, bool) {
 	if b.open && d.Origin == b.origin && d.Seq == b.cur.last()+1 && len(b.cur.lengths) < maxRun &&
 		loc.segment == b.cur.segment && loc.offset == b.prev.offset+int64(b.prev.length)+int64(uvarintLen(uint64(loc.length))) {
 		b.cur.lengths = append(b.cur.lengths, loc.length)
@@ -125,7 +126,7 @@ func (b *runBuilder) add(d crdt.Dot, loc location) (string, run, bool) {
 	}
 	origin, done, ok := b.flush()
 	b.origin, b.prev, b.open = d.Origin, loc, true
-	b.cur = run{first: d.Seq, segment: loc.segment, offset: loc.offset, lengths: []uint32{loc.length}}
+	b.cur = run{first: d.Seq, segment: loc.segment, offset: loc.offset, received: received, lengths: []uint32{loc.length}}
 	return origin, done, ok
 }
 

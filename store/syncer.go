@@ -52,6 +52,10 @@ func (s *Store) runSyncer() {
 		}
 		// Durable: acknowledge now. Readers wait for the index (waitIndexed),
 		// so a client that got its ack reads its own writes.
+		now := s.cfg.Clock.Now().UnixMilli()
+		for _, g := range batch {
+			g.durable = now
+		}
 		s.ackedSeq.Store(batch[len(batch)-1].seq)
 		for _, g := range batch {
 			for _, r := range g.reqs {
@@ -162,6 +166,7 @@ func syncFiles(batch []*group) error {
 func (c *syncer) index(batch []*group) (*txnBatch, error) {
 	tb := c.newTxn()
 	for _, g := range batch {
+		tb.received = g.durable
 		for i, e := range g.events {
 			if err := tb.addEvent(e, g.locs[i]); err != nil {
 				tb.txn.Discard()
@@ -193,9 +198,9 @@ type txnBatch struct {
 	lastNum    uint32
 	seals      []event.Seal
 	ckpt       *checkpoint
-	// received is when the indexed events became durable, epoch ms: the
-	// indexer runs right after their fdatasync (on replay, the replay's
-	// time). Every run the transaction writes carries it.
+	// received is when the events being added became durable, epoch ms:
+	// their group's fdatasync (on replay, the replay's time). A run takes
+	// the time of its first event (a run never spans two groups).
 	received int64
 }
 
@@ -212,7 +217,7 @@ func (t *txnBatch) addEvent(e *event.Event, loc location) error {
 	if !t.c.ctx.Add(d) {
 		return nil
 	}
-	if origin, r, ok := t.runs.add(d, loc); ok {
+	if origin, r, ok := t.runs.add(d, loc, t.received); ok {
 		if err := t.putRun(origin, r); err != nil {
 			return err
 		}
@@ -234,14 +239,15 @@ func (t *txnBatch) addEvent(e *event.Event, loc location) error {
 		if err := t.commit(); err != nil {
 			return err
 		}
+		received := t.received
 		*t = *t.c.newTxn()
+		t.received = received
 	}
 	return nil
 }
 
 func (t *txnBatch) putRun(origin string, r run) error {
 	t.touched[origin] = struct{}{}
-	r.received = t.received
 	return t.set(eventKey(crdt.Dot{Origin: origin, Seq: r.first}), r.encode())
 }
 

@@ -40,6 +40,9 @@ type group struct {
 	seq    uint64     // position in the stream of groups, from 1
 	file   *os.File   // segment file holding the record
 	end    checkpoint // log position just past the record
+	// durable is when its fdatasync returned, epoch ms: the received time
+	// of its events (see Store.ScanReceived). Set by the syncer.
+	durable int64
 }
 
 // writer is the state of the writer goroutine.
