@@ -77,13 +77,15 @@ func (a *Archiver) archive(ctx context.Context, t Task) error {
 func (a *Archiver) read(t Task) (*batch, error) {
 	b := &batch{blobs: map[int][]cid.Cid{}}
 	errEnd := errors.New("end of file")
-	next := t.First
+	next, day := t.First, int64(-1)
 	err := a.cfg.Events.ScanReceived(scanFrom(t.Device, t.First, int(t.Last-t.First+1)), func(e *event.Event, at int64) error {
-		date := PartitionDate(e)
-		if e.Seq != next || (b.date != "" && date != b.date) {
+		d := partitionDay(e)
+		if e.Seq != next || (day >= 0 && d != day) {
 			return errEnd
 		}
-		b.date = date
+		if day < 0 {
+			day, b.date = d, dayDate(d)
+		}
 		if len(e.Blobs) > 0 {
 			b.blobs[len(b.rows)] = e.Blobs
 		}

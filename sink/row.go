@@ -57,9 +57,19 @@ func RowOf(e *event.Event, receivedAt int64) Row {
 // back); the writer still cuts a file at every change of date, so a file
 // always holds one date. The id's time, not ts: ts is given by the client
 // and may be anything.
-func PartitionDate(e *event.Event) string {
+func PartitionDate(e *event.Event) string { return dayDate(partitionDay(e)) }
+
+// partitionDay returns the day number (since the Unix epoch, UTC) of e's
+// partition date.
+func partitionDay(e *event.Event) int64 {
 	var b [8]byte
 	copy(b[2:], e.ID[:6])
-	ms := int64(binary.BigEndian.Uint64(b[:]))
-	return time.UnixMilli(ms).UTC().Format(time.DateOnly)
+	return int64(binary.BigEndian.Uint64(b[:])) / msPerDay
+}
+
+const msPerDay = 24 * 60 * 60 * 1000
+
+// dayDate formats a day number as YYYY-MM-DD.
+func dayDate(day int64) string {
+	return time.UnixMilli(day * msPerDay).UTC().Format(time.DateOnly)
 }
