@@ -28,6 +28,7 @@ var allowed = map[string][]string{
 	"api":               {"crdt", "event", "cas", "store"},
 	"api/dashboard":     {},
 	"node/series":       {"internal/clock"},
+	"sink":              {"event", "store", "internal/clock"},
 }
 
 func TestDependencyDirection(t *testing.T) {
