@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/rumor-sync/rumor/store"
@@ -135,13 +134,4 @@ func sameWatermarks(a *Archiver, st *store.Store) bool {
 		}
 	}
 	return true
-}
-
-func hasSuffixAny(s string, suffixes ...string) bool {
-	for _, x := range suffixes {
-		if strings.HasSuffix(s, x) {
-			return true
-		}
-	}
-	return false
 }
