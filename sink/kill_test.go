@@ -183,7 +183,10 @@ func killChild(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Bucket, cfg.Events, cfg.Blobs, cfg.Logger = announcingBucket{b}, n.st, n.blobs, quiet()
 	cfg.Cache = NewBadgerCache(n.st.DB(), []byte{store.PrefixArchive})
-	cfg.Rows, cfg.Age = killRows, time.Millisecond
+	cfg.Rows, cfg.Age, cfg.TempDir = killRows, time.Millisecond, filepath.Join(dir, "spool")
+	if err := os.MkdirAll(cfg.TempDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	a, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
