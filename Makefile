@@ -2,7 +2,7 @@
 GO      ?= go
 BIN     := bin/rumor
 PKGS    := ./...
-RACE_PKGS := ./store/... ./api/... ./cas/... ./node/... ./gossip/... ./metrics/...
+RACE_PKGS := ./store/... ./api/... ./cas/... ./node/... ./gossip/... ./metrics/... ./sink/...
 FUZZTIME ?= 10s
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
@@ -29,6 +29,7 @@ bench: ## every benchmark, each printing its baseline and ratio from the same ru
 	$(GO) test -run '^$$' -bench 'MeshLatency' -benchtime 400x ./node/
 	$(GO) test -run '^$$' -bench . ./gossip/syncproto/ ./cas/ ./event/ ./crdt/ ./schema/
 	$(GO) test -run '^$$' -bench 'DropTime' -benchtime 3x ./gossip/mesh/
+	$(GO) test -run '^$$' -bench 'Archive' -benchtime 3x -timeout 30m ./sink/
 
 sim: build ## run every library scenario at full size (reports in sim-out/NAME), then the long simulation tests
 	@set -e; for s in $$(./$(BIN) sim list | awk 'NR>1 {print $$1}'); do ./$(BIN) sim run $$s --out sim-out/$$s; done

@@ -102,6 +102,9 @@ type Config struct {
 	// Retention, if set, adds the archive and retention state to
 	// GET /v1/status.
 	Retention func() Retention
+	// Archive, if set (on a sink), answers GET /v1/archive; unset, the
+	// endpoint answers 404.
+	Archive func(q ArchiveQuery) ArchiveList
 }
 
 // Server serves the API.
@@ -137,6 +140,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /v1/blobs/{cid}", s.getBlob)
 	s.mux.HandleFunc("GET /v1/health", s.health)
 	s.mux.HandleFunc("GET /v1/trace", s.trace)
+	s.mux.HandleFunc("GET /v1/archive", s.archive)
 	s.mux.HandleFunc("GET /readyz", s.ready)
 	s.configRoutes()
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

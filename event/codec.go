@@ -3,6 +3,7 @@ package event
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 	"github.com/ipfs/go-cid"
@@ -29,7 +30,7 @@ func (e *Event) AppendBinary(b []byte) []byte {
 		return e.Redaction.AppendBinary(b)
 	}
 	if cap(b)-len(b) < 200+len(e.Payload) {
-		b = append(make([]byte, 0, len(b)+e.EncodedLen()), b...)
+		b = slices.Grow(b, e.EncodedLen()) // amortized: appending many events to one buffer stays linear
 	}
 	b = append(b, encodingVersion)
 	b = append(b, e.ID[:]...)

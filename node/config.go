@@ -10,6 +10,7 @@ import (
 	"github.com/rumor-sync/rumor/event"
 	"github.com/rumor-sync/rumor/gossip/policy"
 	"github.com/rumor-sync/rumor/internal/clock"
+	"github.com/rumor-sync/rumor/sink"
 	"github.com/rumor-sync/rumor/store"
 )
 
@@ -95,6 +96,18 @@ type Config struct {
 	// only ever below what a sink archived (or every live member holds,
 	// with PruneWhenAllHave).
 	Retention RetentionConfig
+
+	// Archive is where a sink archives the mesh's events (see package
+	// sink): a directory path, file:///path, or
+	// s3://bucket?endpoint=…&region=…. Only for RoleSink. Default ""
+	// (a sink then uses DataDir/archive).
+	Archive string
+	// ArchiveRows is the most events one archive file holds. Default
+	// 100,000.
+	ArchiveRows int
+	// ArchiveAge closes an archive file once its oldest event arrived this
+	// long ago. Default 30 s.
+	ArchiveAge time.Duration
 }
 
 // DefaultConfig returns the defaults documented on each Config field.
@@ -113,6 +126,8 @@ func DefaultConfig() Config {
 		SyncInterval: time.Second,
 		MaxClockSkew: time.Minute,
 		Retention:    DefaultRetentionConfig(),
+		ArchiveRows:  sink.DefaultRows,
+		ArchiveAge:   sink.DefaultAge,
 	}
 }
 
@@ -150,5 +165,8 @@ func (c *Config) Validate() error {
 	if err := c.validateRedaction(); err != nil {
 		return err
 	}
-	return c.Retention.Validate()
+	if err := c.Retention.Validate(); err != nil {
+		return err
+	}
+	return c.validateArchive()
 }

@@ -49,6 +49,8 @@ type Node struct {
 
 	schemas *schema.Registry // payload schemas (--schemas); nil: none
 
+	sink *sinkState // a sink's archiver; nil on a device
+
 	metrics *metrics.Metrics // Prometheus metrics, served on GET /metrics
 	closing atomic.Bool      // set once shutdown begins: not ready
 
@@ -113,14 +115,22 @@ func New(cfg Config) (*Node, error) {
 	} else if freed > 0 {
 		n.log.Info("removed orphan blob chunks", "bytes", freed)
 	}
-	n.api, err = api.New(api.Config{
+	if err := n.newArchiver(); err != nil {
+		n.store.Close()
+		return nil, err
+	}
+	acfg := api.Config{
 		Events: observedStore{n.store, n.metrics, cfg.Clock}, Blobs: n.blobs, Info: n.info, Health: n.health, Fetch: n.fetchBlob,
 		MaxBody: cfg.MaxBody, MaxBlob: cfg.MaxBlob, Logger: n.log,
 		Trace: n.trace, Ready: n.ready, Switches: switchesAPI{n}, CheckPayload: n.payloadCheck(),
 		Redactor:  n.store,
 		Retention: n.retentionStatus,
-	})
-	if err != nil {
+	}
+	if n.sink != nil {
+		acfg.Archive = n.archiveList
+	}
+	if n.api, err = api.New(acfg); err != nil {
+		n.stopArchive()
 		n.store.Close()
 		return nil, err
 	}
@@ -151,6 +161,9 @@ func (n *Node) committed(events []*event.Event) {
 	if _, r := n.network(); r != nil {
 		r.Committed(events)
 	}
+	if n.sink != nil {
+		n.sink.a.Notify()
+	}
 	if n.cfg.OnCommit != nil {
 		n.cfg.OnCommit(events)
 	}
@@ -169,6 +182,7 @@ func (n *Node) Run(ctx context.Context, ready func(addr net.Addr)) error {
 		return err
 	}
 	n.startRetention(ctx)
+	n.startArchive(ctx)
 	ln, err := net.Listen("tcp", n.cfg.APIAddr)
 	if err != nil {
 		n.Close()
@@ -202,7 +216,7 @@ func (n *Node) Run(ctx context.Context, ready func(addr net.Addr)) error {
 func (n *Node) Close() error {
 	n.closing.Store(true)
 	n.stopRetention()
-	err := errors.Join(n.stopMQTT(), n.stopNetwork(), n.stopReleaser(), n.store.Close())
+	err := errors.Join(n.stopMQTT(), n.stopArchive(), n.stopNetwork(), n.stopReleaser(), n.store.Close())
 	if err == nil {
 		n.log.Info("closed cleanly")
 	}

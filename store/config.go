@@ -49,6 +49,12 @@ type Config struct {
 	// every durable commit, in commit order. It must not block or retain the
 	// slice beyond the call.
 	OnCommit func(events []*event.Event)
+
+	// migrateBatch and migrateHook let tests interrupt a format migration:
+	// keys rewritten per transaction (default defaultMigrateBatch), and a
+	// function called after each committed batch whose error stops it.
+	migrateBatch int
+	migrateHook  func(batch int) error
 }
 
 // DefaultConfig returns the defaults documented on each Config field.

@@ -18,6 +18,9 @@ const (
 	prefixMeta    = 'm' // m | name → value
 	// PrefixBlobs is the key prefix under which the node keeps its cas.Store.
 	PrefixBlobs = 'b'
+	// PrefixArchive is the key prefix under which a sink caches its
+	// archived watermarks (sink.BadgerCache).
+	PrefixArchive = 'w'
 )
 
 var (
@@ -25,8 +28,10 @@ var (
 	keyFormat     = []byte("mformat")
 )
 
-// formatVersion is the on-disk format this code writes and reads.
-const formatVersion = 1
+// formatVersion is the on-disk format this code writes and reads; Open
+// migrates older ones (see migrate.go). 2: run values carry their received
+// time.
+const formatVersion = 2
 
 func originKey(prefix byte, origin string, extra int) []byte {
 	k := make([]byte, 0, 2+len(origin)+extra)

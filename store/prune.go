@@ -249,7 +249,7 @@ func (s *Store) cutRun(origin string, r run, floor uint64) error {
 func (r *run) tail(seq uint64) run {
 	loc := r.locate(seq)
 	i := seq - r.first
-	return run{first: seq, segment: r.segment, offset: loc.offset, lengths: slices.Clone(r.lengths[i:])}
+	return run{first: seq, segment: r.segment, offset: loc.offset, received: r.received, lengths: slices.Clone(r.lengths[i:])}
 }
 
 // runEvents decodes the events of run r (of origin) up to seq upto.

@@ -112,6 +112,17 @@ type Query struct {
 // Scan calls fn for each stored event matching q in (device, seq) order
 // until fn returns an error, which Scan returns.
 func (s *Store) Scan(q Query, fn func(*event.Event) error) error {
+	return s.ScanReceived(q, func(e *event.Event, _ int64) error { return fn(e) })
+}
+
+// ScanReceived is Scan that also passes each event's received time: when
+// it became durable on this node, in epoch milliseconds. The time is
+// recorded once per indexed run, so it never changes: the store clock's
+// time when the fdatasync of the event's record returned (before the
+// write was acknowledged); for events re-applied from the log after a
+// crash, the time of that replay; for events indexed before format
+// version 2, the time of their run's newest event id (see migrate.go).
+func (s *Store) ScanReceived(q Query, fn func(e *event.Event, receivedAt int64) error) error {
 	s.waitIndexed()
 	defer s.pr.readers.enter()()
 	sc := scanner{s: s, q: q, fn: fn}
@@ -156,7 +167,7 @@ func (s *Store) Scan(q Query, fn func(*event.Event) error) error {
 type scanner struct {
 	s  *Store
 	q  Query
-	fn func(*event.Event) error
+	fn func(*event.Event, int64) error
 	n  int
 }
 
@@ -196,7 +207,7 @@ func (sc *scanner) run(origin string, r run) error {
 		if sc.q.Type != "" && e.Type != sc.q.Type {
 			continue
 		}
-		if err := sc.fn(e); err != nil {
+		if err := sc.fn(e, r.received); err != nil {
 			return err
 		}
 		if sc.n++; sc.full() {

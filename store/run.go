@@ -23,10 +23,11 @@ type location struct {
 // Indexing runs instead of single events keeps badger's work per event to
 // the event_id key alone.
 type run struct {
-	first   uint64   // seq of the first event
-	segment uint32   // segment file
-	offset  int64    // offset of the first encoding
-	lengths []uint32 // encoding length of each event, in seq order
+	first    uint64   // seq of the first event
+	segment  uint32   // segment file
+	offset   int64    // offset of the first encoding
+	received int64    // when the run became durable here, epoch ms (see ScanReceived)
+	lengths  []uint32 // encoding length of each event, in seq order
 }
 
 func (r *run) last() uint64 { return r.first + uint64(len(r.lengths)) - 1 }
@@ -47,9 +48,13 @@ func (r *run) span() (int64, int64) {
 	return r.offset, end.offset + int64(end.length)
 }
 
+// encode returns the run's index value (format version 2): segment (4
+// bytes), offset (8), received (8, epoch ms), the event count and each
+// encoding length (uvarints). Version 1 lacked received (see migrate.go).
 func (r *run) encode() []byte {
-	b := binary.BigEndian.AppendUint32(make([]byte, 0, 16+2*len(r.lengths)), r.segment)
+	b := binary.BigEndian.AppendUint32(make([]byte, 0, 24+2*len(r.lengths)), r.segment)
 	b = binary.BigEndian.AppendUint64(b, uint64(r.offset))
+	b = binary.BigEndian.AppendUint64(b, uint64(r.received))
 	b = binary.AppendUvarint(b, uint64(len(r.lengths)))
 	for _, l := range r.lengths {
 		b = binary.AppendUvarint(b, uint64(l))
@@ -58,13 +63,20 @@ func (r *run) encode() []byte {
 }
 
 func decodeRun(first uint64, b []byte) (run, error) {
-	r := run{first: first}
-	if len(b) < 13 {
-		return r, fmt.Errorf("store: corrupt run entry of %d bytes", len(b))
+	if len(b) < 21 {
+		return run{first: first}, fmt.Errorf("store: corrupt run entry of %d bytes", len(b))
 	}
-	r.segment = binary.BigEndian.Uint32(b)
-	r.offset = int64(binary.BigEndian.Uint64(b[4:]))
-	b = b[12:]
+	r, err := decodeRunLengths(first, b[:12], b[20:])
+	r.received = int64(binary.BigEndian.Uint64(b[12:]))
+	return r, err
+}
+
+// decodeRunLengths decodes a run from its 12-byte location head and its
+// count and lengths, the parts formats 1 and 2 share.
+func decodeRunLengths(first uint64, head, b []byte) (run, error) {
+	r := run{first: first}
+	r.segment = binary.BigEndian.Uint32(head)
+	r.offset = int64(binary.BigEndian.Uint64(head[4:]))
 	n, k := binary.Uvarint(b)
 	if k <= 0 || k != uvarintLen(n) || n == 0 || n > maxRun {
 		return r, fmt.Errorf("store: corrupt run length")
@@ -102,9 +114,10 @@ type runBuilder struct {
 	open   bool
 }
 
-// add tries to extend the current run with the event at d, stored at loc.
-// It returns the finished run (and its origin) when d cannot extend it.
-func (b *runBuilder) add(d crdt.Dot, loc location) (string, run, bool) {
+// add tries to extend the current run with the event at d, stored at loc
+// and received (durable) at received. It returns the finished run (and its
+// origin) when d cannot extend it.
+func (b *runBuilder) add(d crdt.Dot, loc location, received int64) (string, run, bool) {
 	if b.open && d.Origin == b.origin && d.Seq == b.cur.last()+1 && len(b.cur.lengths) < maxRun &&
 		loc.segment == b.cur.segment && loc.offset == b.prev.offset+int64(b.prev.length)+int64(uvarintLen(uint64(loc.length))) {
 		b.cur.lengths = append(b.cur.lengths, loc.length)
@@ -113,7 +126,7 @@ func (b *runBuilder) add(d crdt.Dot, loc location) (string, run, bool) {
 	}
 	origin, done, ok := b.flush()
 	b.origin, b.prev, b.open = d.Origin, loc, true
-	b.cur = run{first: d.Seq, segment: loc.segment, offset: loc.offset, lengths: []uint32{loc.length}}
+	b.cur = run{first: d.Seq, segment: loc.segment, offset: loc.offset, received: received, lengths: []uint32{loc.length}}
 	return origin, done, ok
 }
 

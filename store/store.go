@@ -118,12 +118,18 @@ func badgerOptions(cfg Config) badger.Options {
 		WithDetectConflicts(false)
 }
 
-// load checks the format, loads the committed state and replays the tail.
+// load checks (and migrates) the format, loads the committed state and
+// replays the tail.
 func (s *Store) load() error {
 	if err := s.recoverJoin(); err != nil {
 		return err
 	}
-	if err := s.checkFormat(); err != nil {
+	segs, err := openSegments(filepath.Join(s.cfg.Dir, "log"), s.cfg.SegmentBytes)
+	if err != nil {
+		return err
+	}
+	s.segs = segs
+	if err := s.migrate(); err != nil {
 		return err
 	}
 	if err := s.loadFloors(); err != nil {
@@ -141,11 +147,6 @@ func (s *Store) load() error {
 	if err := s.initBlobIndex(); err != nil {
 		return err
 	}
-	segs, err := openSegments(filepath.Join(s.cfg.Dir, "log"), s.cfg.SegmentBytes)
-	if err != nil {
-		return err
-	}
-	s.segs = segs
 	if err := s.c.init(s); err != nil {
 		return err
 	}
@@ -153,26 +154,6 @@ func (s *Store) load() error {
 		return err
 	}
 	return s.w.init(s)
-}
-
-func (s *Store) checkFormat() error {
-	return s.db.Update(func(txn *badger.Txn) error {
-		item, err := txn.Get(keyFormat)
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return txn.Set(keyFormat, []byte{formatVersion})
-		}
-		if err != nil {
-			return fmt.Errorf("store: read format: %w", err)
-		}
-		v, err := item.ValueCopy(nil)
-		if err != nil || len(v) != 1 {
-			return fmt.Errorf("store: corrupt format marker")
-		}
-		if v[0] > formatVersion {
-			return fmt.Errorf("%w: version %d, this build reads up to %d", ErrNewerFormat, v[0], formatVersion)
-		}
-		return nil
-	})
 }
 
 func (s *Store) loadContext() error {

@@ -59,6 +59,10 @@ func (s *Store) runSyncer() {
 		}
 		// Durable: acknowledge now. Readers wait for the index (waitIndexed),
 		// so a client that got its ack reads its own writes.
+		now := s.cfg.Clock.Now().UnixMilli()
+		for _, g := range batch {
+			g.durable = now
+		}
 		s.ackedSeq.Store(batch[len(batch)-1].seq)
 		for _, g := range batch {
 			for _, r := range g.reqs {
@@ -185,6 +189,7 @@ func (c *syncer) index(batch []*group) (*txnBatch, error) {
 	}
 	tb := c.newTxn()
 	for _, g := range batch {
+		tb.received = g.durable
 		for i, e := range g.events {
 			if err := tb.addEvent(e, g.locs[i]); err != nil {
 				tb.txn.Discard()
@@ -216,10 +221,17 @@ type txnBatch struct {
 	lastNum    uint32
 	seals      []event.Seal
 	ckpt       *checkpoint
+	// received is when the events being added became durable, epoch ms:
+	// their group's fdatasync (on replay, the replay's time). A run takes
+	// the time of its first event (a run never spans two groups).
+	received int64
 }
 
 func (c *syncer) newTxn() *txnBatch {
-	return &txnBatch{c: c, txn: c.s.db.NewTransaction(true), touched: map[string]struct{}{}}
+	return &txnBatch{
+		c: c, txn: c.s.db.NewTransaction(true), touched: map[string]struct{}{},
+		received: c.s.cfg.Clock.Now().UnixMilli(),
+	}
 }
 
 // addEvent indexes e at loc unless its dot is already held (replay).
@@ -228,7 +240,7 @@ func (t *txnBatch) addEvent(e *event.Event, loc location) error {
 	if !t.c.ctx.Add(d) {
 		return nil
 	}
-	if origin, r, ok := t.runs.add(d, loc); ok {
+	if origin, r, ok := t.runs.add(d, loc, t.received); ok {
 		if err := t.putRun(origin, r); err != nil {
 			return err
 		}
@@ -259,7 +271,9 @@ func (t *txnBatch) addEvent(e *event.Event, loc location) error {
 		if err := t.commit(); err != nil {
 			return err
 		}
+		received := t.received
 		*t = *t.c.newTxn()
+		t.received = received
 	}
 	return nil
 }

@@ -44,6 +44,9 @@ type group struct {
 	end    checkpoint // log position just past the record
 
 	install *SnapshotHeader // set on an Install's group (install.go)
+	// durable is when its fdatasync returned, epoch ms: the received time
+	// of its events (see Store.ScanReceived). Set by the syncer.
+	durable int64
 }
 
 // writer is the state of the writer goroutine.

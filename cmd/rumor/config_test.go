@@ -71,6 +71,10 @@ max-body: 2048
 		{"empty file list over default", nil, nil, "listen: []\n", map[string]string{"listen": "[]"}},
 		{"config from the environment", nil, map[string]string{"RUMOR_CONFIG": ""}, "data: /via/env\n", map[string]string{"data": "/via/env"}},
 		{"empty file", nil, nil, "# nothing here\n", map[string]string{"data": "./rumor-data"}},
+		{"sink archive from file and env", nil, map[string]string{"RUMOR_ARCHIVE_AGE": "5s"},
+			"role: sink\narchive: s3://b?region=r\narchive-rows: 500\narchive-age: 1m\n", map[string]string{
+				"role": "sink", "archive": "s3://b?region=r", "archive-rows": "500", "archive-age": "5s",
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

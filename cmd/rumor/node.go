@@ -16,11 +16,17 @@ func newNodeCmd() *cobra.Command {
 	var from origins
 	cmd := &cobra.Command{
 		Use:   "node",
-		Short: "Run a rumor node (a device) on its data directory",
+		Short: "Run a rumor node (a device or a sink) on its data directory",
 		Long: `Run a rumor node: it takes events in over HTTP (and MQTT with --mqtt), keeps
 them crash-safe in its data directory, serves the API, and syncs with the
 other nodes of its mesh over libp2p (static --peer addresses, mDNS on the
 LAN, and every member they know of).
+
+A sink (--role sink) also writes every event it holds, exactly once, to
+--archive as Parquet files (events/date=D/device=ID/FIRST-LAST.parquet, zstd)
+and the blobs they reference (blobs/CID); GET /v1/archive lists the files.
+For s3:// the credentials come from the usual AWS variables
+(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ...).
 
 Every option can be given three ways; the first found wins:
   1. the flag:               --data /var/lib/rumor
@@ -44,7 +50,8 @@ from the flags, the environment and the config file as it is then, dropping
 API changes. A bad file on reload is logged and changes nothing. Other keys
 take a restart; a reload reports those that differ.`,
 		Example: `  rumor node --data /var/lib/rumor --api 0.0.0.0:7070 --mqtt 0.0.0.0:1883
-  rumor node --config /etc/rumor.yaml`,
+  rumor node --config /etc/rumor.yaml
+  rumor node --role sink --archive 's3://archive?endpoint=http://10.0.0.9:9000&region=us-east-1&use_path_style=true'`,
 		Args: cobra.NoArgs,
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
 			return configure(cmd, &from)
@@ -77,7 +84,7 @@ take a restart; a reload reports those that differ.`,
 	f.StringVar(&cfg.APIAddr, "api", cfg.APIAddr, "HTTP API listen address")
 	f.Int64Var(&cfg.MaxBody, "max-body", cfg.MaxBody, "largest request body in bytes (blobs excepted)")
 	f.Int64Var(&cfg.MaxBlob, "max-blob", cfg.MaxBlob, "largest blob upload in bytes")
-	f.StringVar(&cfg.Role, "role", cfg.Role, "node role: device or sink (advertised in membership; archiving to object storage is not implemented yet)")
+	f.StringVar(&cfg.Role, "role", cfg.Role, "node role: device or sink (advertised in membership; a sink archives every event to --archive)")
 	f.StringArrayVar(&cfg.Listen, "listen", cfg.Listen, "libp2p listen multiaddr (repeatable)")
 	f.StringArrayVar(&cfg.Peers, "peer", nil, "static peer multiaddr ending in /p2p/<id> (repeatable) (default none)")
 	f.StringVar(&cfg.Mesh, "mesh", cfg.Mesh, "mesh name; nodes of different meshes never exchange data")
@@ -92,6 +99,9 @@ take a restart; a reload reports those that differ.`,
 	f.StringArrayVar(&cfg.Operators, "operator", nil, "device id allowed to redact any device's events (repeatable; give every node the same list) (default none: a device redacts only its own)")
 	f.IntVar(&cfg.SyncProtocol, "sync-protocol", 0, "newest sync protocol version to speak: 2, or 1 to act as a node of the previous release during an upgrade (default 0: the newest)")
 	retentionFlags(f, &cfg.Retention)
+	f.StringVar(&cfg.Archive, "archive", "", "sink: where to archive, a directory, file:///dir or s3://BUCKET?endpoint=URL&region=R&use_path_style=true (default <data>/archive)")
+	f.IntVar(&cfg.ArchiveRows, "archive-rows", cfg.ArchiveRows, "sink: most events in one archive file")
+	f.DurationVar(&cfg.ArchiveAge, "archive-age", cfg.ArchiveAge, "sink: close an archive file once its oldest event arrived this long ago")
 	f.String("config", "", "YAML config file; flags and RUMOR_* variables override it (default none)")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
