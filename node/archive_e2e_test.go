@@ -1,0 +1,282 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rumor-sync/rumor/api"
+	"github.com/rumor-sync/rumor/event"
+	"github.com/rumor-sync/rumor/gossip"
+	"github.com/rumor-sync/rumor/internal/duckdb"
+)
+
+// End-to-end tests of a real sink (its archiver writing Parquet into a
+// directory) with devices that prune behind it, on loopback libp2p. The
+// archive is read back with DuckDB (internal/duckdb).
+
+// logBuffer collects a node's logs.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// logTo sends a node's logs to buf (and to stderr with RUMOR_TEST_LOG).
+func logTo(buf *logBuffer) func(*Config) {
+	return func(c *Config) {
+		c.Logger = slog.New(slog.NewTextHandler(io.MultiWriter(buf, logSink()), &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+}
+
+func logSink() io.Writer {
+	if os.Getenv("RUMOR_TEST_LOG") != "" {
+		return os.Stderr
+	}
+	return io.Discard
+}
+
+// archivingSink is a sink archiving into the directory root, closing a
+// file after rows events or 50 ms, and gossiping its watermark every
+// 100 ms.
+func archivingSink(root string, rows int) func(*Config) {
+	return func(c *Config) {
+		c.Role, c.Archive, c.ArchiveRows, c.ArchiveAge = RoleSink, "file://"+root, rows, 50*time.Millisecond
+		c.Retention.WatermarkInterval = 100 * time.Millisecond
+	}
+}
+
+// pruning runs retention passes every 100 ms in the background.
+func pruning(retain time.Duration, maxDisk int64) func(*Config) {
+	return func(c *Config) {
+		c.Retention.Retain, c.Retention.MaxDisk = retain, maxDisk
+		c.Retention.Interval = 100 * time.Millisecond
+	}
+}
+
+func both(fs ...func(*Config)) func(*Config) {
+	return func(c *Config) {
+		for _, f := range fs {
+			f(c)
+		}
+	}
+}
+
+// emitAt ingests batches requests of per events on tn, stamped ts.
+func emitAt(t *testing.T, tn *testNode, batches, per int, ts int64) {
+	t.Helper()
+	for i := 0; i < batches; i++ {
+		in := make([]event.Input, per)
+		for j := range in {
+			in[j] = event.Input{Type: "reading", Schema: 1, TS: ts + int64(j), HasTS: true,
+				Payload: json.RawMessage(fmt.Sprintf(`{"value":%d}`, j))}
+		}
+		if _, err := tn.Store().Ingest(context.Background(), in); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// floorWatch checks, until stopped, that no device's floor of any origin
+// is ever above the sink's archived watermark. It reads the floors before
+// the watermark, which only rises, so it cannot report a false violation.
+type floorWatch struct {
+	stop    chan struct{}
+	done    chan struct{}
+	samples int
+	bad     []string
+}
+
+func watchFloors(s *testNode, devices ...*testNode) *floorWatch {
+	w := &floorWatch{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		for {
+			for _, d := range devices {
+				floors := d.Store().Floors()
+				wm := s.Archiver().Watermarks()
+				for o, f := range floors {
+					if f > wm[o] {
+						w.bad = append(w.bad, fmt.Sprintf("%s's floor of %s is %d, archived %d", d.ID(), o, f, wm[o]))
+					}
+				}
+			}
+			w.samples++
+			select {
+			case <-w.stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}()
+	return w
+}
+
+func (w *floorWatch) check(t *testing.T) {
+	t.Helper()
+	close(w.stop)
+	<-w.done
+	if len(w.bad) > 0 {
+		t.Fatalf("a floor went above the archived watermark (%d times): %s", len(w.bad), w.bad[0])
+	}
+	t.Logf("floors sampled %d times, never above the archived watermark", w.samples)
+}
+
+type statusRetention struct {
+	Retention api.Retention `json:"retention"`
+}
+
+// archivedOver reports what n's API says of the archive: the archived
+// watermarks in /v1/status, and each device's archived_seq in /v1/health.
+func archivedOver(t *testing.T, n *testNode) (status, health map[string]uint64) {
+	t.Helper()
+	var st statusRetention
+	getOK(t, n.url+"/v1/status", &st)
+	var h gossip.Health
+	getOK(t, n.url+"/v1/health", &h)
+	health = map[string]uint64{}
+	for _, d := range h.Devices {
+		if d.ArchivedSeq > 0 {
+			health[d.DeviceID] = d.ArchivedSeq
+		}
+	}
+	return st.Retention.Archived, health
+}
+
+func metricsText(t *testing.T, n *testNode) string {
+	t.Helper()
+	resp, err := http.Get(n.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// checkNothingLost checks, for every origin of want (its highest seq),
+// that the archive holds 1..m exactly once and n holds every event above
+// its floor up to the origin's max, with the floor within the archive.
+func checkNothingLost(t *testing.T, n *testNode, arch map[string]duckdb.Origin, want map[string]uint64) {
+	t.Helper()
+	for o, max := range want {
+		a := arch[o]
+		if a.Rows > 0 && !a.Contiguous() {
+			t.Fatalf("archive of %s: %+v, not seqs 1..max once each", o, a)
+		}
+		f := n.Store().Floor(o)
+		if f > a.Max {
+			t.Fatalf("%s pruned %s up to %d, the archive holds up to %d", n.ID(), o, f, a.Max)
+		}
+		held := heldEvents(t, n, o)
+		if uint64(len(held)) != max-f || (len(held) > 0 && (held[0].Seq != f+1 || held[len(held)-1].Seq != max)) {
+			t.Fatalf("%s holds %d events of %s above its floor %d, want %d", n.ID(), len(held), o, f, max-f)
+		}
+	}
+}
+
+// TestDevicesPruneBehindARealSink runs a sink archiving into a directory
+// and two devices: a keeps a day (--retain 24h) and b has an 8 MiB disk
+// budget. The devices learn the sink's watermark by gossip (status and
+// health over HTTP) and prune only below it, at every moment and in the
+// end, checked against the archive's files as DuckDB reads them; once the
+// sink is down, a keeps its old unarchived events and b, over budget, says
+// that it cannot meet it.
+func TestDevicesPruneBehindARealSink(t *testing.T) {
+	if testing.Short() {
+		t.Skip("archive end-to-end test in -short mode")
+	}
+	root := filepath.Join(t.TempDir(), "archive")
+	duckdb.Dir(t) // skip early without DuckDB
+	var blogs logBuffer
+	a := startTestNode(t, "", pruning(24*time.Hour, 0))
+	b := startTestNode(t, "", both(pruning(0, 8<<20), logTo(&blogs)), a.addr(t))
+	s := startTestNode(t, "", archivingSink(root, 200), a.addr(t))
+	watch := watchFloors(s, a, b)
+
+	old := time.Now().Add(-48 * time.Hour).UnixMilli()
+	emitAt(t, a, 3, 100, old)                   // 300 events two days old
+	emitAt(t, a, 1, 50, time.Now().UnixMilli()) // 50 recent ones
+	emitLarge(t, b, 1000, 4000)                 // about 4 MB, within b's budget
+	want := map[string]uint64{a.ID(): 350, b.ID(): 1000}
+	waitFor(t, 30*time.Second, "the sink to archive every event", func() bool {
+		wm := s.Archiver().Watermarks()
+		return wm[a.ID()] == 350 && wm[b.ID()] == 1000
+	})
+	for _, d := range []*testNode{a, b} {
+		waitFor(t, 15*time.Second, "the devices to learn the watermark by gossip", func() bool {
+			st, h := archivedOver(t, d)
+			return maps.Equal(st, want) && maps.Equal(h, want)
+		})
+	}
+	waitFor(t, 15*time.Second, "a to prune its old events", func() bool { return a.Store().Floor(a.ID()) == 300 })
+	if n := len(heldEvents(t, a, a.ID())); n != 50 {
+		t.Fatalf("a holds %d of its events, want the 50 within a day", n)
+	}
+	if f := a.Store().Floor(b.ID()); f != 0 {
+		t.Fatalf("a pruned b's recent events up to %d", f)
+	}
+
+	// The sink goes down; the devices keep recording.
+	s.stop()
+	emitAt(t, a, 2, 100, old+1000) // old, but not archived
+	emitLarge(t, b, 2500, 4000)    // about 10 MB: over b's budget even without the archived part
+	want = map[string]uint64{a.ID(): 550, b.ID(): 3500}
+	waitFor(t, 30*time.Second, "a and b to converge", func() bool { return converged([]*testNode{a, b}, 550+3500) })
+	waitFor(t, 15*time.Second, "b to report the budget it cannot meet", func() bool {
+		var st statusRetention
+		getOK(t, b.url+"/v1/status", &st)
+		lp := st.Retention.LastPass
+		return lp != nil && lp.Blocked && lp.UnarchivedEvents == 200+2500 && b.Store().Floor(b.ID()) == 1000
+	})
+	rep, err := a.RetentionPass(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Store().Floor(a.ID()) != 300 || rep.Plan.Unarchived != 200+2500 {
+		t.Fatalf("a's pass without the sink: %+v, floor %d", rep.Plan, a.Store().Floor(a.ID()))
+	}
+	watch.check(t)
+
+	m := metricsText(t, b)
+	for _, w := range []string{"rumor_retention_blocked 1", "rumor_unarchived_events 2700"} {
+		if !strings.Contains(m, w) {
+			t.Errorf("b's metrics lack %q", w)
+		}
+	}
+	if !strings.Contains(blogs.String(), "disk budget cannot be met") {
+		t.Errorf("b's logs do not say the budget cannot be met:\n%s", blogs.String())
+	}
+	arch := duckdb.Archived(t, root)
+	if arch[a.ID()].Max != 350 || arch[b.ID()].Max != 1000 || len(arch) != 2 {
+		t.Fatalf("archive: %+v", arch)
+	}
+	for _, d := range []*testNode{a, b} {
+		checkNothingLost(t, d, arch, want)
+	}
+}
