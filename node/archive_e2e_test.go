@@ -280,3 +280,105 @@ func TestDevicesPruneBehindARealSink(t *testing.T) {
 		checkNothingLost(t, d, arch, want)
 	}
 }
+
+// tracedBelowFloor returns the first range n's trace (sessions, and
+// pushes) shows it received at or below its floor of that origin in a
+// record that started after since, "" if none.
+func tracedBelowFloor(t *testing.T, n *testNode, since time.Time) string {
+	t.Helper()
+	var tr api.TraceList
+	getOK(t, n.url+"/v1/trace?limit=1000", &tr)
+	floors := n.Store().Floors()
+	for _, s := range tr.Sessions {
+		if s.Started.Before(since) {
+			continue
+		}
+		for _, r := range s.Ranges {
+			if r.From <= floors[r.Origin] {
+				return fmt.Sprintf("session %s with %s brought %s %d-%d, floor %d", s.ID, s.Peer, r.Origin, r.From, r.To, floors[r.Origin])
+			}
+		}
+	}
+	for _, p := range n.Replicator().Pushes() {
+		if p.Started.Before(since) {
+			continue
+		}
+		for _, r := range p.Ranges {
+			if r.From <= floors[r.Origin] {
+				return fmt.Sprintf("a push from %s brought %s %d-%d, floor %d", p.Peer, r.Origin, r.From, r.To, floors[r.Origin])
+			}
+		}
+	}
+	return ""
+}
+
+// TestSnapshotJoinBehindARealSink: two devices keep a day of events and
+// have pruned the older ones behind a real sink; a fresh device with
+// --retain 24h joins from a snapshot. It ends with the same causal context
+// and aggregates as its neighbours, holds only the events within the day,
+// and its trace shows that it never pulled a pruned event; neither did
+// the devices that pruned.
+func TestSnapshotJoinBehindARealSink(t *testing.T) {
+	if testing.Short() {
+		t.Skip("archive end-to-end test in -short mode")
+	}
+	root := filepath.Join(t.TempDir(), "archive")
+	a := startTestNode(t, "", pruning(24*time.Hour, 0))
+	b := startTestNode(t, "", pruning(24*time.Hour, 0), a.addr(t))
+	s := startTestNode(t, "", archivingSink(root, 150), a.addr(t))
+	old := time.Now().Add(-48 * time.Hour).UnixMilli()
+	// A node prunes down to a seal it holds, and one sync run carries one
+	// seal: the old events spread before the recent ones come, so that
+	// every node holds a seal where the day begins.
+	emitAt(t, a, 4, 100, old)
+	emitAt(t, b, 2, 100, old+500)
+	waitFor(t, 20*time.Second, "the old events to spread", func() bool { return converged([]*testNode{a, b, s}, 600) })
+	emitAt(t, a, 1, 40, time.Now().UnixMilli())
+	emitAt(t, b, 2, 30, time.Now().UnixMilli())
+	waitFor(t, 20*time.Second, "both devices to prune their old events", func() bool {
+		return a.Store().Floor(a.ID()) == 400 && a.Store().Floor(b.ID()) == 200 &&
+			b.Store().Floor(a.ID()) == 400 && b.Store().Floor(b.ID()) == 200
+	})
+	pruned := time.Now()
+
+	var jlogs logBuffer
+	j := startTestNode(t, "", both(retentionNode(24*time.Hour, 0), logTo(&jlogs)), a.addr(t))
+	if !strings.Contains(jlogs.String(), "joined from a neighbour's snapshot") {
+		t.Fatalf("the new device did not join from a snapshot:\n%s", jlogs.String())
+	}
+	all := []*testNode{a, b, s, j}
+	waitFor(t, 20*time.Second, "the joiner to converge", func() bool { return converged(all, 440+260) })
+	for _, n := range []*testNode{a, b} {
+		stateOfNode(t, n).mustEqual(t, stateOfNode(t, j), "the joiner against "+n.ID())
+	}
+	if f := j.Store().Floors(); f[a.ID()] != 400 || f[b.ID()] != 200 {
+		t.Fatalf("the joiner's floors: %v", f)
+	}
+	if na, nb := len(heldEvents(t, j, a.ID())), len(heldEvents(t, j, b.ID())); na != 40 || nb != 60 {
+		t.Fatalf("the joiner holds %d of a's and %d of b's events, want the 40 and 60 of the last day", na, nb)
+	}
+
+	// Later events reach everyone, the joiner's too; nobody pulls back
+	// what it pruned or skipped.
+	emitAt(t, j, 1, 25, time.Now().UnixMilli())
+	emitAt(t, b, 1, 5, time.Now().UnixMilli())
+	waitFor(t, 20*time.Second, "the mesh to converge after the join", func() bool { return converged(all, 440+265+25) })
+	waitFor(t, 20*time.Second, "the sink to archive the joiner's events", func() bool { return s.Archiver().Watermarks()[j.ID()] == 25 })
+	for _, n := range []*testNode{a, b} {
+		stateOfNode(t, n).mustEqual(t, stateOfNode(t, j), "the joiner against "+n.ID()+", later")
+	}
+	if n := len(heldEvents(t, j, b.ID())); n != 65 {
+		t.Fatalf("the joiner holds %d of b's events, want 65", n)
+	}
+	for _, n := range []*testNode{a, b, j} {
+		if why := tracedBelowFloor(t, n, pruned); why != "" {
+			t.Fatalf("%s pulled a pruned event back: %s", n.ID(), why)
+		}
+	}
+	arch := duckdb.Archived(t, root)
+	for o, want := range map[string]uint64{a.ID(): 440, b.ID(): 265, j.ID(): 25} {
+		if got := arch[o]; !got.Contiguous() || got.Max != want {
+			t.Fatalf("archive of %s: %+v, want 1..%d", o, got, want)
+		}
+	}
+}
