@@ -19,6 +19,7 @@ import (
 	"github.com/rumor-sync/rumor/api"
 	"github.com/rumor-sync/rumor/event"
 	"github.com/rumor-sync/rumor/gossip"
+	"github.com/rumor-sync/rumor/gossip/policy"
 	"github.com/rumor-sync/rumor/internal/duckdb"
 )
 
@@ -380,5 +381,76 @@ func TestSnapshotJoinBehindARealSink(t *testing.T) {
 		if got := arch[o]; !got.Contiguous() || got.Max != want {
 			t.Fatalf("archive of %s: %+v, want 1..%d", o, got, want)
 		}
+	}
+}
+
+// sinksOnly starts a node with the blob policy sinks-only.
+func sinksOnly(c *Config) {
+	s := policy.Defaults()
+	s.SyncInterval, s.BlobPolicy = 200*time.Millisecond, policy.SinksOnly
+	c.Switches = &policy.Resolved{Settings: s, Sources: map[string]policy.Source{policy.KeyBlobPolicy: policy.SourceFlag}}
+}
+
+// blobRow is an archived event's blobs as DuckDB reads them.
+type blobRow struct {
+	Seq   uint64   `json:"seq,string"`
+	Blobs []string `json:"blobs"`
+}
+
+// TestSinksOnlyBlobReachesTheArchive: with the blob policy sinks-only, a
+// blob of one device reaches the sink, which knows the device only through
+// membership (its one static peer, another device, does not fetch it), and
+// the archive's blobs/<cid>; the event's row lists it. Once the event is
+// archived and pruned, the device frees the blob and gets it back on demand
+// from the sink.
+func TestSinksOnlyBlobReachesTheArchive(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "archive")
+	d1 := startTestNode(t, "", both(sinksOnly, retentionNode(time.Millisecond, 0)))
+	d2 := startTestNode(t, "", sinksOnly, d1.addr(t))
+	s := startTestNode(t, "", both(sinksOnly, archivingSink(root, 100)), d2.addr(t))
+
+	data := bytes.Repeat([]byte("a photo of the north door, "), 60_000) // 1.6 MB: a root and two chunks
+	c, _, err := d1.Blobs().Put(context.Background(), bytes.NewReader(data), 4<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d1.emit(t, 10, "door.open")
+	d1.emitOne(t, "photo", c)
+	waitFor(t, 20*time.Second, "the sink to archive the event and its blob", func() bool {
+		return s.Archiver().Watermarks()[d1.ID()] == 11
+	})
+	got, err := os.ReadFile(filepath.Join(root, "blobs", c.String()))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("archived blob: %d bytes, %v", len(got), err)
+	}
+	if !whole(s, c) || s.Replicator().Counters().EagerBlobFetches == 0 {
+		t.Fatal("the sink did not fetch the blob by itself")
+	}
+	waitFor(t, 10*time.Second, "the event on d2", func() bool { return converged([]*testNode{d1, d2, s}, 11) })
+	if whole(d2, c) || d2.Replicator().Counters().EagerBlobFetches != 0 {
+		t.Fatal("a sinks-only device fetched the blob")
+	}
+	rows := duckdb.Query[blobRow](t, "SELECT seq, blobs FROM "+duckdb.Events(root)+" WHERE device_id = '"+d1.ID()+"' AND len(blobs) > 0")
+	if len(rows) != 1 || rows[0].Seq != 11 || len(rows[0].Blobs) != 1 || rows[0].Blobs[0] != c.String() {
+		t.Fatalf("archived rows with blobs: %+v", rows)
+	}
+
+	waitFor(t, 10*time.Second, "d1 to learn the watermark", func() bool { return d1.Replicator().Archived()[d1.ID()] == 11 })
+	time.Sleep(2 * time.Millisecond) // every event older than the 1 ms window
+	rep, err := d1.RetentionPass(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Pruned.Floors[d1.ID()] != 11 || rep.BlobsFreed != 1 || whole(d1, c) {
+		t.Fatalf("d1's pass: floors %v, %d blobs freed", rep.Pruned.Floors, rep.BlobsFreed)
+	}
+	resp, err := http.Get(d1.url + "/v1/blobs/" + c.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !bytes.Equal(back, data) {
+		t.Fatalf("the pruned blob on demand: %d, %d bytes", resp.StatusCode, len(back))
 	}
 }
