@@ -454,3 +454,30 @@ func TestSinksOnlyBlobReachesTheArchive(t *testing.T) {
 		t.Fatalf("the pruned blob on demand: %d, %d bytes", resp.StatusCode, len(back))
 	}
 }
+
+// TestSinkPrunesOnlyWhatItArchived: a sink with a retention window of its
+// own prunes only what its own archive holds, not what another sink
+// archived first: otherwise its archive would keep a hole forever.
+func TestSinkPrunesOnlyWhatItArchived(t *testing.T) {
+	fast, slow := filepath.Join(t.TempDir(), "fast"), filepath.Join(t.TempDir(), "slow")
+	d := startTestNode(t, "", nil)
+	s1 := startTestNode(t, "", archivingSink(fast, 100), d.addr(t))
+	s2 := startTestNode(t, "", both(archivingSink(slow, 100_000), pruning(time.Millisecond, 0), func(c *Config) {
+		c.ArchiveAge = time.Second // files close late: s1 archives first
+	}), d.addr(t))
+	d.emit(t, 50, "door.open")
+	waitFor(t, 10*time.Second, "the fast sink to archive", func() bool { return s1.Archiver().Watermarks()[d.ID()] == 50 })
+	waitFor(t, 10*time.Second, "the slow sink to learn it", func() bool { return s2.Replicator().Archived()[d.ID()] == 50 })
+	time.Sleep(2 * time.Millisecond) // every event older than the window
+	if _, err := s2.RetentionPass(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if f := s2.Store().Floor(d.ID()); f > s2.Archiver().Watermarks()[d.ID()] {
+		t.Fatalf("the slow sink pruned up to %d before archiving", f)
+	}
+	waitFor(t, 10*time.Second, "the slow sink to archive", func() bool { return s2.Archiver().Watermarks()[d.ID()] == 50 })
+	waitFor(t, 10*time.Second, "the slow sink to prune what it archived", func() bool { return s2.Store().Floor(d.ID()) == 50 })
+	if a := duckdb.Archived(t, slow)[d.ID()]; !a.Contiguous() || a.Max != 50 {
+		t.Fatalf("the slow sink's archive: %+v", a)
+	}
+}
