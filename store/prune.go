@@ -103,8 +103,11 @@ func (s *Store) Prune(ctx context.Context, below map[string]uint64) (PruneResult
 	if err := s.db.Sync(); err != nil {
 		return res, fmt.Errorf("store: sync after prune: %w", err)
 	}
-	err = s.reclaimSegments(ckpt, &res)
-	return res, err
+	if err = s.reclaimSegments(ckpt, &res); err != nil {
+		return res, err
+	}
+	s.erasePruned()
+	return res, nil
 }
 
 // planFloors returns the new floor seal of each origin of below whose floor
@@ -164,8 +167,8 @@ func (s *Store) dropBelow(origin string, floor uint64, res *PruneResult, blobs m
 						return err
 					}
 				}
-				for _, c := range e.Blobs {
-					blobs[c.KeyString()] = c
+				if err := s.dropEventRedactionKeys(wb, e, origin, blobs); err != nil {
+					return err
 				}
 			}
 			res.Events += uint64(len(events))
