@@ -183,6 +183,7 @@ func killChild(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Bucket, cfg.Events, cfg.Blobs, cfg.Logger = announcingBucket{b}, n.st, n.blobs, quiet()
 	cfg.Cache = NewBadgerCache(n.st.DB(), []byte{store.PrefixArchive})
+	cfg.Redactions, cfg.Ledger = n.st, NewLedger(n.st.DB(), []byte{store.PrefixSinkState})
 	cfg.Rows, cfg.Age, cfg.TempDir = killRows, time.Millisecond, filepath.Join(dir, "spool")
 	if err := os.MkdirAll(cfg.TempDir, 0o700); err != nil {
 		t.Fatal(err)
