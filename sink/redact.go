@@ -36,8 +36,9 @@ import (
 // last number the bucket's manifest holds, so a batch whose manifest file
 // landed is never redone).
 
-// maxManifestRows bounds one manifest file (and one batch).
-const maxManifestRows = 10_000
+// maxManifestRows bounds one manifest file (and one batch); a variable for
+// the tests.
+var maxManifestRows = 10_000
 
 // redactionsRetry is the retry key of the redaction step (no device id
 // has a '/').
