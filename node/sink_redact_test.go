@@ -89,7 +89,7 @@ func TestSinkArchivesRedactions(t *testing.T) {
 
 	// Redacted before the sink archives it (21 is the first redaction).
 	later := postJSON(t, dev.url, `{"type":"visit","payload":{"who":"s3cr3t-bob","value":1}}`) // 22
-	if code, _, body := redactVia(t, dev.url, later); code != http.StatusAccepted {                // 23
+	if code, _, body := redactVia(t, dev.url, later); code != http.StatusAccepted {            // 23
 		t.Fatalf("DELETE: %d %s", code, body)
 	}
 	waitFor(t, 20*time.Second, "the sink to record the second redaction", func() bool {
