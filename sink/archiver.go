@@ -212,6 +212,7 @@ func (a *Archiver) RunOnce(ctx context.Context) (int, error) {
 		written += n
 		if err != nil {
 			a.fail(redactionsRetry, err)
+			a.wakeBy(a.retry[redactionsRetry].until)
 			errs = append(errs, err)
 		} else {
 			delete(a.retry, redactionsRetry)
@@ -239,6 +240,15 @@ func (a *Archiver) archiveAll(ctx context.Context, tasks []Task) []error {
 	}
 	wg.Wait()
 	return errs
+}
+
+// wakeBy makes Run wake at t at the latest.
+func (a *Archiver) wakeBy(t time.Time) {
+	a.mu.Lock()
+	if a.wake.IsZero() || t.Before(a.wake) {
+		a.wake = t
+	}
+	a.mu.Unlock()
 }
 
 func (a *Archiver) setWake(t time.Time) {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/ipfs/go-cid"
@@ -251,5 +252,119 @@ func TestRedactionManifestAfterLostDatabase(t *testing.T) {
 	}
 	if redacted != 2 {
 		t.Fatalf("%d of dev2's redacted events archived", redacted)
+	}
+}
+
+// TestFailedManifestUploadRetried breaks the manifest upload halfway:
+// nothing of it is visible, the redaction step backs off, and the retry
+// records the redaction once (the file it already rewrote is left alone).
+func TestFailedManifestUploadRetried(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "archive")
+	inner, err := OpenBucket(context.Background(), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fb := &failingBucket{Bucket: inner}
+	f, a, _ := redactionFleet(t, fb)
+	defer a.Close()
+	ctx := context.Background()
+	dev2 := f.devices[0]
+	dev2.redact(t, eventAt(t, dev2, dev2.id, 103).ID)
+	f.sink.from(t, dev2)
+	fb.prefix = RedactionsPrefix
+	if n, err := a.RunOnce(ctx); err == nil || n != 1 { // the file is rewritten, the manifest fails
+		t.Fatalf("RunOnce with a failing manifest upload: %d files, %v", n, err)
+	}
+	if keys := listKeys(t, inner, RedactionsPrefix); len(keys) != 0 {
+		t.Fatalf("a failed manifest upload left %v", keys)
+	}
+	if _, cursor := a.Manifests(); cursor != 0 {
+		t.Fatalf("cursor %d after a failed upload", cursor)
+	}
+	fb.prefix = ""
+	if n, err := a.RunOnce(ctx); n != 0 || err != nil {
+		t.Fatalf("within the backoff: %d files, %v", n, err)
+	}
+	f.sink.clk.Advance(a.cfg.RetryMin)
+	if n, err := a.RunOnce(ctx); n != 1 || err != nil {
+		t.Fatalf("retry: %d files, %v", n, err)
+	}
+	drain(t, a, f.sink.clk)
+	checkArchive(t, root, f.sink.st, a.Watermarks(), f.blobData)
+	if got := checkManifest(t, root, f.sink.st); len(got) != 1 {
+		t.Fatalf("manifest %+v", got)
+	}
+}
+
+// rowV1 is an archive row as written before the redaction columns.
+type rowV1 struct {
+	EventID    string    `parquet:"event_id"`
+	DeviceID   string    `parquet:"device_id,dict"`
+	Seq        int64     `parquet:"seq,delta"`
+	TS         time.Time `parquet:"ts,timestamp(millisecond:utc)"`
+	Type       string    `parquet:"type,dict"`
+	Schema     int64     `parquet:"schema"`
+	Payload    string    `parquet:"payload,json"`
+	Blobs      []string  `parquet:"blobs,list"`
+	ReceivedAt time.Time `parquet:"received_at,timestamp(millisecond:utc)"`
+}
+
+// TestRedactionInAnArchiveFromBefore: an archive written before the
+// redaction columns and the Ledger (here: one file in the old layout, and
+// a ledger that knows no blob references) is handled: the old file is
+// rewritten with the columns, and the blob references are indexed from
+// the files first, so a blob another archived row still references stays.
+func TestRedactionInAnArchiveFromBefore(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "archive")
+	b, err := OpenBucket(context.Background(), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, a, shared := redactionFleet(t, b)
+	a.Close()
+	dev3 := f.devices[1]
+	old, ok := a.ix.fileOf(dev3.id, 251)
+	if !ok || old.Last != 252 {
+		t.Fatalf("file of dev3/251: %+v", old)
+	}
+	var rows []rowV1
+	if err := f.sink.st.ScanReceived(scanFrom(old.Device, old.First, int(old.Rows())), func(e *eventT, at int64) error {
+		r := RowOf(e, at)
+		rows = append(rows, rowV1{r.EventID, r.DeviceID, r.Seq, r.TS, r.Type, r.Schema, r.Payload, r.Blobs, r.ReceivedAt})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := encodeRows(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, filepath.FromSlash(old.Name)), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	dev3.redact(t, eventAt(t, dev3, dev3.id, 251).ID)
+	f.sink.from(t, dev3)
+	b2, err := OpenBucket(context.Background(), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := a.cfg
+	cfg.Bucket, cfg.Ledger = b2, NewLedger(f.sink.st.DB(), []byte{store.PrefixSinkState, 'v', '1'})
+	a2, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a2.Close()
+	drain(t, a2, f.sink.clk)
+	if complete, _ := cfg.Ledger.refsComplete(); !complete {
+		t.Fatal("the blob references were not indexed")
+	}
+	if _, err := os.Stat(filepath.Join(root, "blobs", shared.String())); err != nil {
+		t.Fatalf("a blob an archived row references was deleted: %v", err)
+	}
+	checkArchive(t, root, f.sink.st, a2.Watermarks(), f.blobData)
+	if got := checkManifest(t, root, f.sink.st); len(got) != 1 {
+		t.Fatalf("manifest %+v", got)
 	}
 }
