@@ -2,6 +2,8 @@ package sink
 
 import (
 	"bytes"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -106,10 +108,45 @@ func RedactionRowOf(r *event.Redaction, file string) RedactionRow {
 	}
 }
 
+// checkFrame checks a Parquet file's frame: the magic at both ends and a
+// footer length within the file (parquet-go allocates whatever length a
+// damaged footer claims, up to 4 GiB).
+func checkFrame(data []byte) error {
+	n := len(data)
+	if n < 12 || string(data[:4]) != "PAR1" || string(data[n-4:]) != "PAR1" {
+		return errors.New("sink: decode parquet: not a Parquet file")
+	}
+	if footer := binary.LittleEndian.Uint32(data[n-8:]); int64(footer) > int64(n-12) {
+		return fmt.Errorf("sink: decode parquet: footer of %d bytes in a file of %d", footer, n)
+	}
+	return nil
+}
+
+// maxDecodeRows bounds the rows DecodeParquet accepts (a file's footer
+// says how many it holds; a damaged one must not make it allocate
+// without bound).
+const maxDecodeRows = MaxRows
+
 // DecodeParquet reads every row of a Parquet file written by EncodeParquet
-// (or encodeRows).
-func DecodeParquet[T any](data []byte) ([]T, error) {
-	rows, err := parquet.Read[T](bytes.NewReader(data), int64(len(data)))
+// (or a manifest file). Damaged or foreign bytes give an error (parquet-go
+// panics on some: they are recovered).
+func DecodeParquet[T any](data []byte) (rows []T, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			rows, err = nil, fmt.Errorf("sink: decode parquet: damaged file: %v", p)
+		}
+	}()
+	if err := checkFrame(data); err != nil {
+		return nil, err
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return nil, fmt.Errorf("sink: decode parquet: %w", err)
+	}
+	if n := f.NumRows(); n < 0 || n > maxDecodeRows {
+		return nil, fmt.Errorf("sink: decode parquet: %d rows", n)
+	}
+	rows, err = parquet.Read[T](bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return nil, fmt.Errorf("sink: decode parquet: %w", err)
 	}
