@@ -10,6 +10,7 @@ import (
 // implement sink.Observer. Get it from Metrics.Archive: a device has none.
 type Archive struct {
 	events, files, bytes, blobs, blobBytes, uploadErrors prometheus.Counter
+	red                                                  archiveRedactions
 }
 
 // Archive registers the archive metrics on m's registry and returns them.
@@ -29,6 +30,9 @@ func (m *Metrics) Archive() (*Archive, error) {
 	err := errors.Join(m.reg.Register(a.events), m.reg.Register(a.files), m.reg.Register(a.bytes),
 		m.reg.Register(a.blobs), m.reg.Register(a.blobBytes), m.reg.Register(a.uploadErrors))
 	if err != nil {
+		return nil, err
+	}
+	if a.red, err = m.archiveRedactions(); err != nil {
 		return nil, err
 	}
 	return a, nil

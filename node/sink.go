@@ -11,6 +11,7 @@ import (
 	"github.com/ipfs/go-cid"
 
 	"github.com/rumor-sync/rumor/api"
+	"github.com/rumor-sync/rumor/metrics"
 	"github.com/rumor-sync/rumor/sink"
 	"github.com/rumor-sync/rumor/store"
 )
@@ -37,6 +38,9 @@ func (c *Config) archiveURL() string {
 	}
 	return filepath.Join(c.DataDir, "archive")
 }
+
+// The archive metrics also count what redactions do to the archive.
+var _ sink.RedactionObserver = (*metrics.Archive)(nil)
 
 // sinkState is a sink's archiver and the goroutine running it.
 type sinkState struct {
@@ -72,6 +76,7 @@ func (n *Node) newArchiver() error {
 	cfg.Bucket, cfg.Events, cfg.Blobs, cfg.Observer = b, n.store, n.blobs, obs
 	cfg.Fetch = func(ctx context.Context, c cid.Cid) error { return n.fetchBlob(ctx, c) }
 	cfg.Cache = sink.NewBadgerCache(n.store.DB(), []byte{store.PrefixArchive})
+	cfg.Redactions, cfg.Ledger = n.store, sink.NewLedger(n.store.DB(), []byte{store.PrefixSinkState})
 	cfg.Rows, cfg.Age, cfg.TempDir = n.cfg.ArchiveRows, n.cfg.ArchiveAge, tmp
 	cfg.Clock, cfg.Logger = n.cfg.Clock, n.log
 	a, err := sink.New(cfg)

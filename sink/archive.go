@@ -50,6 +50,9 @@ func (a *Archiver) archive(ctx context.Context, t Task) error {
 	if err != nil {
 		return err
 	}
+	if err := a.noteRefs(rows); err != nil {
+		return err
+	}
 	f := File{Device: t.Device, Date: b.date, First: t.First, Last: t.First + uint64(n) - 1, Bytes: int64(len(data))}
 	f.Name = FileName(f.Date, f.Device, f.First, f.Last)
 	if err := a.cfg.Bucket.Put(ctx, f.Name, ContentType, bytes.NewReader(data)); err != nil {

@@ -29,6 +29,8 @@ type Archiver struct {
 	retry      map[string]backoff // device ("" for the listing) → failures
 	badDevices map[string]bool
 
+	man manifestState // the redaction manifest (written by RunOnce; cursor and manifests under mu)
+
 	blobMu    sync.Mutex          // guards blobsDone (RunOnce's workers share it)
 	blobsDone map[string]struct{} // blobs known to be in the bucket
 }
@@ -205,6 +207,17 @@ func (a *Archiver) RunOnce(ctx context.Context) (int, error) {
 		delete(a.retry, tasks[i].Device)
 		written++
 	}
+	if b := a.retry[redactionsRetry]; !now.Before(b.until) && ctx.Err() == nil {
+		n, err := a.recordRedactions(ctx)
+		written += n
+		if err != nil {
+			a.fail(redactionsRetry, err)
+			a.wakeBy(a.retry[redactionsRetry].until)
+			errs = append(errs, err)
+		} else {
+			delete(a.retry, redactionsRetry)
+		}
+	}
 	return written, errors.Join(errs...)
 }
 
@@ -227,6 +240,15 @@ func (a *Archiver) archiveAll(ctx context.Context, tasks []Task) []error {
 	}
 	wg.Wait()
 	return errs
+}
+
+// wakeBy makes Run wake at t at the latest.
+func (a *Archiver) wakeBy(t time.Time) {
+	a.mu.Lock()
+	if a.wake.IsZero() || t.Before(a.wake) {
+		a.wake = t
+	}
+	a.mu.Unlock()
 }
 
 func (a *Archiver) setWake(t time.Time) {

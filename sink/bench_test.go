@@ -148,6 +148,7 @@ func archiveOnce(b *testing.B, src *node, root string, n int) int64 {
 	}
 	cfg := DefaultConfig()
 	cfg.Bucket, cfg.Events, cfg.Blobs, cfg.Clock, cfg.Logger = bk, src.st, src.blobs, src.clk, quiet()
+	cfg.Redactions, cfg.Ledger = src.st, NewLedger(src.st.DB(), []byte{store.PrefixSinkState}) // as a node runs it
 	a, err := New(cfg)
 	if err != nil {
 		b.Fatal(err)

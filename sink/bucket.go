@@ -31,6 +31,8 @@ type Bucket interface {
 	// List calls fn with the key and size of every object whose key starts
 	// with prefix, in no particular order, until fn returns an error.
 	List(ctx context.Context, prefix string, fn func(key string, size int64) error) error
+	// Get returns the whole object stored under key.
+	Get(ctx context.Context, key string) ([]byte, error)
 	// Exists reports whether key is stored.
 	Exists(ctx context.Context, key string) (bool, error)
 	// Delete removes key; removing a missing key is not an error.
@@ -237,6 +239,14 @@ func (c *cloudBucket) List(ctx context.Context, prefix string, fn func(key strin
 			return err
 		}
 	}
+}
+
+func (c *cloudBucket) Get(ctx context.Context, key string) ([]byte, error) {
+	b, err := c.b.ReadAll(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("sink: get %s: %w", key, err)
+	}
+	return b, nil
 }
 
 func (c *cloudBucket) Exists(ctx context.Context, key string) (bool, error) {

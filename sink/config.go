@@ -10,6 +10,7 @@ import (
 
 	"github.com/ipfs/go-cid"
 
+	"github.com/rumor-sync/rumor/crdt"
 	"github.com/rumor-sync/rumor/event"
 	"github.com/rumor-sync/rumor/internal/clock"
 	"github.com/rumor-sync/rumor/store"
@@ -24,6 +25,16 @@ type Events interface {
 	// ScanReceived calls fn for each event matching q in (device, seq)
 	// order with the time it became durable here (epoch ms).
 	ScanReceived(q store.Query, fn func(e *event.Event, receivedAt int64) error) error
+}
+
+// Redactions is what the Archiver reads of the redactions that took
+// effect in the node's store. *store.Store implements it.
+type Redactions interface {
+	// Redactions calls fn with every redaction after the n-th, in the
+	// order they took effect, with its number.
+	Redactions(after uint64, fn func(n uint64, r *event.Redaction) error) error
+	// Redaction returns the redaction in effect for the event at d.
+	Redaction(d crdt.Dot) (*event.Redaction, bool)
 }
 
 // Blobs is what the Archiver reads of the node's blob store. *cas.Store
@@ -73,6 +84,13 @@ type Config struct {
 	Fetch func(ctx context.Context, c cid.Cid) error
 	// Cache persists the watermarks between runs. Optional.
 	Cache Cache
+	// Redactions, if set, are applied to the archive and recorded in its
+	// redaction manifest (see the package documentation); Ledger is then
+	// required. A node sets both.
+	Redactions Redactions
+	// Ledger keeps the manifest's and the archived blob references' state
+	// (NewLedger, in the node's database).
+	Ledger *Ledger
 	// Observer is told about files, blobs and failures. Optional.
 	Observer Observer
 	// Rows is the most events one file holds; a file is closed when it
@@ -128,6 +146,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("sink: config: blob wait %v must be positive", c.BlobWait)
 	case c.RetryMin <= 0 || c.RetryMax < c.RetryMin:
 		return fmt.Errorf("sink: config: retry backoff %v to %v is not increasing from above 0", c.RetryMin, c.RetryMax)
+	case c.Redactions != nil && c.Ledger == nil:
+		return errors.New("sink: config: Redactions needs a Ledger")
 	case c.Clock == nil:
 		return errors.New("sink: config: Clock is required")
 	}

@@ -185,6 +185,7 @@ func (f *fleet) archiver(t testing.TB, b Bucket, rows int) *Archiver {
 	cfg := DefaultConfig()
 	cfg.Bucket, cfg.Events, cfg.Blobs, cfg.Clock, cfg.Logger = b, f.sink.st, f.sink.blobs, f.sink.clk, quiet()
 	cfg.Cache = NewBadgerCache(f.sink.st.DB(), []byte{store.PrefixArchive})
+	cfg.Redactions, cfg.Ledger = f.sink.st, NewLedger(f.sink.st.DB(), []byte{store.PrefixSinkState})
 	cfg.Rows = rows
 	a, err := New(cfg)
 	if err != nil {

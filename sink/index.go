@@ -104,3 +104,22 @@ func (ix *index) devices() []string {
 	sort.Strings(out)
 	return out
 }
+
+// fileOf returns the file of device that holds seq, if one does.
+func (ix *index) fileOf(device string, seq uint64) (File, bool) {
+	fs := ix.files[device]
+	i := sort.Search(len(fs), func(i int) bool { return fs[i].Last >= seq })
+	if i < len(fs) && fs[i].First <= seq {
+		return fs[i], true
+	}
+	return File{}, false
+}
+
+// all returns every file, by device and first seq.
+func (ix *index) all() []File {
+	var out []File
+	for _, d := range ix.devices() {
+		out = append(out, ix.files[d]...)
+	}
+	return out
+}

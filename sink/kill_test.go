@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -26,8 +27,10 @@ import (
 const (
 	killChildEnv = "RUMOR_SINK_KILL_CHILD" // the sink's data directory
 	killURLEnv   = "RUMOR_SINK_KILL_URL"   // the archive URL
-	killRows     = 400
-	killRounds   = 6
+	// killManifestRowsEnv sets the child's redactions per manifest file.
+	killManifestRowsEnv = "RUMOR_SINK_KILL_MANIFEST_ROWS"
+	killRows            = 400
+	killRounds          = 6
 )
 
 func TestKillMidUploadDirectory(t *testing.T) {
@@ -69,7 +72,7 @@ func killTest(t *testing.T, url string, env []string, open func() Bucket, local 
 	rng = rand.New(rand.NewPCG(seed, 7))
 	killed, temps := 0, 0
 	for round := 0; round < killRounds; round++ {
-		if runChild(t, f.sink.dir, url, env, time.Duration(rng.IntN(8000))*time.Microsecond) {
+		if k, _ := runChild(t, f.sink.dir, url, env, "put "+EventsPrefix, time.Duration(rng.IntN(8000))*time.Microsecond); k {
 			killed++
 		}
 		temps += checkWholeFiles(t, open())
@@ -92,10 +95,11 @@ func killTest(t *testing.T, url string, env []string, open func() Bucket, local 
 	}
 }
 
-// runChild starts a child archiver and kills it delay after its first
-// file upload begins (it reports each upload). It reports whether the
-// child was killed (rather than finishing first).
-func runChild(t *testing.T, dir, url string, env []string, delay time.Duration) bool {
+// runChild starts a child archiver and kills it delay after the first
+// upload of a key starting with trigger begins (it reports each upload).
+// It reports whether the child was killed (rather than finishing first),
+// and the last upload the child began.
+func runChild(t *testing.T, dir, url string, env []string, trigger string, delay time.Duration) (bool, string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$")
 	cmd.Env = append(append(os.Environ(), env...), killChildEnv+"="+dir, killURLEnv+"="+url)
@@ -110,26 +114,31 @@ func runChild(t *testing.T, dir, url string, env []string, delay time.Duration) 
 	defer cmd.Process.Kill()
 	lines := bufio.NewScanner(out)
 	for lines.Scan() {
-		if strings.HasPrefix(lines.Text(), "put "+EventsPrefix) {
+		if strings.HasPrefix(lines.Text(), trigger) {
 			break
 		}
 		if lines.Text() == "done" {
 			_ = cmd.Wait()
-			return false
+			return false, ""
 		}
 	}
+	last := strings.TrimPrefix(lines.Text(), "put ")
 	time.Sleep(delay)
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	go io.Copy(io.Discard, out)
+	for lines.Scan() { // what it printed before it died
+		if k, ok := strings.CutPrefix(lines.Text(), "put "); ok {
+			last = k
+		}
+	}
 	err = cmd.Wait()
-	return err != nil && strings.Contains(err.Error(), "killed")
+	return err != nil && strings.Contains(err.Error(), "killed"), last
 }
 
-// checkWholeFiles checks that every archive file the bucket shows is a
-// complete Parquet file (footer magic at both ends and the size its
-// footer length promises) and that no other key is under events/ but
+// checkWholeFiles checks that every archive and manifest file the bucket
+// shows is a complete Parquet file (footer magic at both ends and the size
+// its footer length promises) and that no other key is outside blobs/ but
 // temporary files of a directory bucket, which it counts.
 func checkWholeFiles(t *testing.T, b Bucket) int {
 	t.Helper()
@@ -144,8 +153,15 @@ func checkWholeFiles(t *testing.T, b Bucket) int {
 			}
 		}
 	}
-	err := b.List(ctx, EventsPrefix, func(key string, size int64) error {
-		if _, err := ParseFileName(key); err != nil {
+	err := b.List(ctx, "", func(key string, size int64) error {
+		if strings.HasPrefix(key, BlobsPrefix) {
+			return nil
+		}
+		_, err := ParseFileName(key)
+		if _, merr := ParseManifestName(key); merr == nil {
+			err = nil
+		}
+		if err != nil {
 			if isFileTemp(key) && cb.dir != "" {
 				temps++
 				return nil // invisible to readers of *.parquet; removed at the next start
@@ -183,7 +199,11 @@ func killChild(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Bucket, cfg.Events, cfg.Blobs, cfg.Logger = announcingBucket{b}, n.st, n.blobs, quiet()
 	cfg.Cache = NewBadgerCache(n.st.DB(), []byte{store.PrefixArchive})
+	cfg.Redactions, cfg.Ledger = n.st, NewLedger(n.st.DB(), []byte{store.PrefixSinkState})
 	cfg.Rows, cfg.Age, cfg.TempDir = killRows, time.Millisecond, filepath.Join(dir, "spool")
+	if n, err := strconv.Atoi(os.Getenv(killManifestRowsEnv)); err == nil {
+		maxManifestRows = n
+	}
 	if err := os.MkdirAll(cfg.TempDir, 0o700); err != nil {
 		t.Fatal(err)
 	}

@@ -15,9 +15,12 @@ const createdBy = "rumor"
 // EncodeParquet returns rows as one zstd-compressed Parquet file (a single
 // row group). The encoding is deterministic: the same rows give the same
 // bytes, so re-uploading a range rewrites its file identically.
-func EncodeParquet(rows []Row) ([]byte, error) {
+func EncodeParquet(rows []Row) ([]byte, error) { return encodeRows(rows) }
+
+// encodeRows is EncodeParquet for any row type.
+func encodeRows[T any](rows []T) ([]byte, error) {
 	var buf bytes.Buffer
-	w := parquet.NewGenericWriter[Row](&buf,
+	w := parquet.NewGenericWriter[T](&buf,
 		parquet.Compression(&zstd.Codec{Level: zstd.SpeedDefault}),
 		parquet.CreatedBy(createdBy, "", ""),
 		parquet.MaxRowsPerRowGroup(int64(max(len(rows), 1))),

@@ -42,6 +42,9 @@ func (a *Archiver) recover(ctx context.Context) error {
 			return fmt.Errorf("sink: list archive: %w", err)
 		}
 	}
+	if err := a.recoverManifest(ctx, len(files) == 0, &temps); err != nil {
+		return err
+	}
 	for _, k := range temps {
 		if err := a.cfg.Bucket.Delete(ctx, k); err != nil {
 			return err

@@ -57,6 +57,9 @@ type duckRow struct {
 	Payload    string   `json:"payload"`
 	Blobs      []string `json:"blobs"`
 	ReceivedAt int64    `json:"received_at,string"`
+	Redacted   bool     `json:"redacted"`
+	RedactedBy *string  `json:"redacted_by"`
+	RedactedAt *string  `json:"redacted_at"` // epoch ms
 	File       string   `json:"file"`
 	Date       string   `json:"date"`
 	Device     string   `json:"device"`

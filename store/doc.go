@@ -29,6 +29,9 @@
 // snapshot (snapshot.go, install.go) lets an empty store adopt a
 // neighbour's context, aggregates and floors. Their state lives under the
 // key prefix 'p' (floors, sinks' archived watermarks, a join marker).
+// Prune also drops the blob references of the events it removes and
+// settles their pending erasures (prune_redact.go); their redaction
+// records stay.
 //
 // Recovery. Badger is written without its own fsync: the segment is the
 // write-ahead log. On open the store reads the checkpoint and re-applies the

@@ -21,6 +21,10 @@ const (
 	// PrefixArchive is the key prefix under which a sink caches its
 	// archived watermarks (sink.BadgerCache).
 	PrefixArchive = 'w'
+	// PrefixSinkState is the key prefix under which a sink keeps the state
+	// of its redaction manifest and the blob references of what it
+	// archived (sink.Ledger).
+	PrefixSinkState = 'k'
 )
 
 var (

@@ -103,8 +103,11 @@ func (s *Store) Prune(ctx context.Context, below map[string]uint64) (PruneResult
 	if err := s.db.Sync(); err != nil {
 		return res, fmt.Errorf("store: sync after prune: %w", err)
 	}
-	err = s.reclaimSegments(ckpt, &res)
-	return res, err
+	if err = s.reclaimSegments(ckpt, &res); err != nil {
+		return res, err
+	}
+	s.erasePruned()
+	return res, nil
 }
 
 // planFloors returns the new floor seal of each origin of below whose floor
@@ -135,9 +138,8 @@ func (s *Store) planFloors(held *crdt.Context, below map[string]uint64) ([]event
 	return out, nil
 }
 
-// dropBelow removes origin's index runs, event_id keys, blob references
-// and seals at or below floor (the floor's own seal stays, as the newest
-// one may be it).
+// dropBelow removes origin's index runs, event_id keys and seals at or
+// below floor (the floor's own seal stays, as the newest one may be it).
 func (s *Store) dropBelow(origin string, floor uint64, res *PruneResult, blobs map[string]cid.Cid) error {
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
@@ -165,12 +167,8 @@ func (s *Store) dropBelow(origin string, floor uint64, res *PruneResult, blobs m
 						return err
 					}
 				}
-				for _, c := range e.Blobs {
-					blobs[c.KeyString()] = c
-					// The reference index (redact_blobs.go) names held events only.
-					if err := wb.Delete(blobRefKey(c, crdt.Dot{Origin: origin, Seq: e.Seq})); err != nil {
-						return err
-					}
+				if err := s.dropEventRedactionKeys(wb, e, origin, blobs); err != nil {
+					return err
 				}
 			}
 			res.Events += uint64(len(events))

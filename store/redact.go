@@ -36,6 +36,7 @@ type redactState struct {
 	n  atomic.Int64                  // len(m), so reads skip the lookup while there are none
 
 	redactMu sync.Mutex    // serializes Redact, so that redacting twice is idempotent
+	eraseMu  sync.Mutex    // serializes erasure passes (the eraser's and Prune's)
 	wake     chan struct{} // wakes the eraser
 }
 

@@ -67,6 +67,8 @@ type eraseEntry struct {
 
 // eraseQueued erases every queued payload below the durable checkpoint.
 func (s *Store) eraseQueued() error {
+	s.red.eraseMu.Lock()
+	defer s.red.eraseMu.Unlock()
 	var queue []eraseEntry
 	err := s.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{prefixRedact, xErase}, PrefetchValues: true})

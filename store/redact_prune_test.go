@@ -72,25 +72,3 @@ func TestRedactionOfAPrunedTarget(t *testing.T) {
 		t.Fatalf("after a restart: %v", err)
 	}
 }
-
-// Pruning an event drops its blob references: a blob only pruned events
-// referenced is not "referenced" any more (BlobReferenced), so a
-// redaction of another event referencing it releases it.
-func TestPruneDropsBlobReferences(t *testing.T) {
-	k := newKey(t, 49)
-	s := openStore(t, testConfig(t.TempDir(), k))
-	defer s.Close()
-	in := secretInputs(t, 5)
-	ingest(t, s, in[:3]) // event 3 references only-3
-	ingest(t, s, in[3:]) // 4 and 5 share shared
-	only3, shared := blobCID(t, "only-3"), blobCID(t, "shared")
-	if !s.BlobReferenced(only3) || !s.BlobReferenced(shared) {
-		t.Fatal("blob references not indexed")
-	}
-	if _, err := s.Prune(context.Background(), map[string]uint64{k.origin: 3}); err != nil {
-		t.Fatal(err)
-	}
-	if s.BlobReferenced(only3) || !s.BlobReferenced(shared) {
-		t.Fatalf("after pruning 1-3: only-3 referenced %v, shared %v", s.BlobReferenced(only3), s.BlobReferenced(shared))
-	}
-}

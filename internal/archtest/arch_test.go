@@ -33,7 +33,7 @@ var allowed = map[string][]string{
 	"node/series":       {"internal/clock"},
 	"schema":            {"event", "internal/jsonscan"},
 	"retention":         {},
-	"sink":              {"event", "store", "internal/clock"},
+	"sink":              {"crdt", "event", "store", "internal/clock"},
 }
 
 func TestDependencyDirection(t *testing.T) {

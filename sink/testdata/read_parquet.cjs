@@ -21,6 +21,7 @@ const duck = createRequire(process.argv[2])('@duckdb/node-api');
   const rows = await c.runAndReadAll(`
     SELECT event_id, device_id, seq, epoch_ms(ts) AS ts, type, schema,
            payload::VARCHAR AS payload, blobs, epoch_ms(received_at) AS received_at,
+           redacted, redacted_by, epoch_ms(redacted_at) AS redacted_at,
            filename AS file, date::VARCHAR AS date, device
     FROM ${src} ORDER BY device_id, seq`);
   for (const r of rows.getRowObjectsJson()) console.log(JSON.stringify(r));
