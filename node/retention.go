@@ -167,7 +167,7 @@ func (n *Node) retentionRound(ctx context.Context) (RetentionReport, error) {
 
 // retentionInput gathers what the policy looks at, Aged aside.
 func (n *Node) retentionInput(disk int64) *retention.Input {
-	archived, stable := n.archivedWatermarks(), map[string]uint64(nil)
+	archived, stable := n.prunableWatermarks(), map[string]uint64(nil)
 	_, r := n.network()
 	if n.cfg.Retention.PruneWhenAllHave && r != nil {
 		stable, _ = r.StableWatermark()

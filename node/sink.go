@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -24,6 +25,8 @@ func (c *Config) validateArchive() error {
 		return fmt.Errorf("node: config: archive rows %d is not between 1 and %d", c.ArchiveRows, sink.MaxRows)
 	case c.ArchiveAge <= 0:
 		return fmt.Errorf("node: config: archive age %v must be positive", c.ArchiveAge)
+	case c.Role == RoleSink && c.Retention.PruneWhenAllHave:
+		return errors.New("node: config: a sink prunes only what it archived itself; --prune-when-all-have is for devices")
 	}
 	return nil
 }
@@ -88,6 +91,17 @@ func (n *Node) newArchiver() error {
 		n.cfg.Retention.Watermarks = a.Watermarks
 	}
 	return nil
+}
+
+// prunableWatermarks is, per origin, the seq retention may prune up to:
+// on a device, what some sink archived; on a sink, only what its own
+// archive holds, since an event it pruned before archiving it would be a
+// hole in its archive forever.
+func (n *Node) prunableWatermarks() map[string]uint64 {
+	if n.sink != nil {
+		return n.sink.a.Watermarks()
+	}
+	return n.archivedWatermarks()
 }
 
 // startArchive runs the archiver until stopArchive or ctx's end.

@@ -90,6 +90,10 @@ func TestArchiveNeedsSink(t *testing.T) {
 	if err := cfg.Validate(); err == nil {
 		t.Fatal("0 archive rows accepted")
 	}
+	cfg.ArchiveRows, cfg.Retention.PruneWhenAllHave = 10, true
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "prune-when-all-have") {
+		t.Fatalf("a sink pruning what all have: %v", err)
+	}
 }
 
 func getJSONStatus(t *testing.T, url string, code int, v any) {

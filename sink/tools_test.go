@@ -16,6 +16,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/rumor-sync/rumor/internal/duckdb"
 )
 
 // External tools of the archive tests. .ci/run installs both and sets
@@ -41,18 +43,7 @@ func missingTool(t testing.TB, env, msg string) {
 // duckDBDir returns the directory holding node_modules/@duckdb/node-api.
 func duckDBDir(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv("RUMOR_DUCKDB_DIR")
-	if dir == "" {
-		home, _ := os.UserHomeDir()
-		dir = filepath.Join(home, ".cache", "rumor-test", "duckdb")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@duckdb", "node-api", "package.json")); err != nil {
-		missingTool(t, "RUMOR_REQUIRE_DUCKDB", fmt.Sprintf("DuckDB's Node.js client is not in %s (npm install --prefix %s @duckdb/node-api@1.5.6-r.1, or set RUMOR_DUCKDB_DIR)", dir, dir))
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		missingTool(t, "RUMOR_REQUIRE_DUCKDB", "node is not on PATH")
-	}
-	return dir
+	return duckdb.Dir(t)
 }
 
 // duckRow is one row as DuckDB reads it from the archive.

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"maps"
 	"sync"
@@ -16,14 +18,22 @@ import (
 //	p f <origin>                        → event.Seal: the origin's floor
 //	p w <len(sink)> <sink> <origin>     → 8-byte BE archived watermark
 //	p j                                 → a snapshot join is being installed
+//	p c                                 → 8-byte BE packed HLC: the clock when floors last rose
 const (
 	prefixPrune  = 'p'
 	pruneFloor   = 'f'
 	pruneMark    = 'w'
 	pruneJoining = 'j'
+	pruneClock   = 'c'
 )
 
-var keyJoining = []byte{prefixPrune, pruneJoining}
+var (
+	keyJoining = []byte{prefixPrune, pruneJoining}
+	// keyPruneClock keeps the hybrid logical clock past the stamps of the
+	// events a prune removes: restoreHLC reads the local head's stamp and
+	// the held events', and once those are pruned only this is left.
+	keyPruneClock = []byte{prefixPrune, pruneClock}
+)
 
 func floorKey(origin string) []byte {
 	return append([]byte{prefixPrune, pruneFloor}, origin...)
@@ -123,10 +133,14 @@ func (s *Store) floorHash(d crdt.Dot) (event.Hash, bool) {
 	return f.Head, true
 }
 
-// writeFloors persists floors and makes them durable.
+// writeFloors persists floors, with the clock (keyPruneClock), and makes
+// them durable.
 func (s *Store) writeFloors(seals []event.Seal) error {
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
+	if err := wb.Set(keyPruneClock, binary.BigEndian.AppendUint64(nil, s.clock.last.Load())); err != nil {
+		return fmt.Errorf("store: write floor: %w", err)
+	}
 	for i := range seals {
 		if err := wb.Set(floorKey(seals[i].Origin), seals[i].AppendBinary(nil)); err != nil {
 			return fmt.Errorf("store: write floor: %w", err)
@@ -181,4 +195,27 @@ func (r *readerEpochs) synchronize() {
 	for r.active[old] > 0 {
 		r.cond.Wait()
 	}
+}
+
+// prunedClock returns the clock recorded when floors last rose, if any.
+func (s *Store) prunedClock() (event.HLC, bool, error) {
+	var h event.HLC
+	found := false
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(keyPruneClock)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error {
+			if len(v) != 8 {
+				return fmt.Errorf("store: pruned clock of %d bytes", len(v))
+			}
+			h, found = unpackHLC(binary.BigEndian.Uint64(v)), true
+			return nil
+		})
+	})
+	return h, found, err
 }

@@ -101,11 +101,17 @@ func (w *writer) skewed(e *event.Event, h event.HLC, now time.Time) {
 func (w *writer) publishHLC() { w.s.clock.last.Store(packHLC(w.ids.Last())) }
 
 // restoreHLC sets the clock, on open, past every stamp the node has issued
-// or would follow now: its own log's head (whatever its stamp) and the
+// or would follow now: its own log's head (whatever its stamp), the clock
+// when events were last pruned (their stamps are gone with them), and the
 // latest event id held within MaxClockSkew of the clock.
 func (w *writer) restoreHLC(head *event.Event) error {
 	if head != nil {
 		w.ids.Advance(event.HLCOf(head.ID))
+	}
+	if h, ok, err := w.s.prunedClock(); err != nil {
+		return err
+	} else if ok {
+		w.ids.Advance(h)
 	}
 	now := w.s.cfg.Clock.Now().UnixMilli()
 	limit := min(now+w.s.cfg.MaxClockSkew.Milliseconds(), event.MaxHLCMillis-1)

@@ -126,7 +126,13 @@ func (t *txnBatch) applyRedactionEvent(e *event.Event) error {
 		return nil
 	}
 	if t.c.ctx.Contains(d) {
+		if t.pruned(d) {
+			return t.recordPrunedRedaction(r)
+		}
 		held, loc, err := t.readHeld(d)
+		if err != nil && t.pruned(d) { // pruned while this batch was read
+			return t.recordPrunedRedaction(r)
+		}
 		if err != nil {
 			return err
 		}
@@ -149,6 +155,21 @@ func (t *txnBatch) applyRedactionEvent(e *event.Event) error {
 			}
 		}
 	}
+	return t.recordRedaction(r)
+}
+
+// pruned reports whether d is at or below its origin's floor: in the
+// context, but its event is no longer held (pruned, or skipped by a
+// snapshot join).
+func (t *txnBatch) pruned(d crdt.Dot) bool { return d.Seq <= t.c.s.Floor(d.Origin) }
+
+// recordPrunedRedaction records r, whose target was pruned here: there is
+// no payload or blob reference left to remove, and no value to take out
+// of the aggregates, which keep the event's share as they keep every
+// pruned event's.
+func (t *txnBatch) recordPrunedRedaction(r *event.Redaction) error {
+	t.c.s.log.Info("redaction of an event pruned here: its share stays in the aggregates",
+		"device", r.Device, "seq", r.Seq, "redactor", r.Redactor)
 	return t.recordRedaction(r)
 }
 

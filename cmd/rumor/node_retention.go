@@ -21,6 +21,8 @@ func retentionFlags(f *pflag.FlagSet, c *node.RetentionConfig) {
 	f.BoolVar(&c.JoinSnapshot, "join-snapshot", c.JoinSnapshot,
 		"start an empty device from a neighbour's snapshot (context, aggregates, raw events within --retain) instead of pulling the whole history; always on with --retain (default false)")
 	f.DurationVar(&c.Interval, "retention-interval", c.Interval, "time between retention passes")
+	f.DurationVar(&c.WatermarkInterval, "watermark-interval", c.WatermarkInterval,
+		"sink only: time between publications of its archived watermark to the mesh")
 }
 
 // byteSize is a byte count flag that takes units: KB, MB, GB, TB (powers

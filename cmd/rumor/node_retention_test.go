@@ -32,13 +32,13 @@ func TestByteSize(t *testing.T) {
 // file like every other.
 func TestRetentionOptions(t *testing.T) {
 	fs, err := resolveNode(t, []string{"--retain", "24h"}, map[string]string{"RUMOR_MAX_DISK": "2GiB"},
-		"prune-when-all-have: true\njoin-snapshot: true\nretention-interval: 30s\n")
+		"prune-when-all-have: true\njoin-snapshot: true\nretention-interval: 30s\nwatermark-interval: 2s\n")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for name, want := range map[string]string{
 		"retain": "24h0m0s", "max-disk": "2147483648", "prune-when-all-have": "true", "join-snapshot": "true",
-		"retention-interval": "30s",
+		"retention-interval": "30s", "watermark-interval": "2s",
 	} {
 		if got := fs.Lookup(name).Value.String(); got != want {
 			t.Errorf("--%s = %q, want %q", name, got, want)

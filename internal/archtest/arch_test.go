@@ -21,6 +21,7 @@ var allowed = map[string][]string{
 	"internal/clock":    {},
 	"event":             {"internal/jsonscan"},
 	"internal/jsonscan": {},
+	"internal/duckdb":   {},
 	"store":             {"crdt", "event", "internal/clock", "internal/jsonscan"},
 	"gossip/syncproto":  {"crdt", "event"},
 	"gossip/mesh":       {"internal/clock"},
