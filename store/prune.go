@@ -138,8 +138,9 @@ func (s *Store) planFloors(held *crdt.Context, below map[string]uint64) ([]event
 	return out, nil
 }
 
-// dropBelow removes origin's index runs, event_id keys and seals at or
-// below floor (the floor's own seal stays, as the newest one may be it).
+// dropBelow removes origin's index runs, event_id keys, blob references
+// and seals at or below floor (the floor's own seal stays, as the newest
+// one may be it).
 func (s *Store) dropBelow(origin string, floor uint64, res *PruneResult, blobs map[string]cid.Cid) error {
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
