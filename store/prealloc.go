@@ -14,17 +14,15 @@ import (
 // so the fdatasync that acknowledges a commit flushes only our own bytes.
 // Measured on this project's machines (one 19 KiB record per sync):
 // p50 0.33 ms over zeros against 0.6-2.0 ms appending. The zeros are
-// written in the background, 1 MiB at a time (minZeroStep = maxZeroStep;
-// the doubling is kept should they differ): the zeros are dirty pages of
+// written in the background, 1 MiB (zeroStep) at a time: they are dirty pages of
 // the segment until their own fdatasync, and a commit's fdatasync in that
 // window writes them out too, so larger steps made commits slower
 // (measured: 64 writers 110-177k events/s with 16 MiB steps against
 // 203-239k with 1 MiB; O_DIRECT zeros, which leave no dirty pages, were
 // no better, as they fill the device queue instead).
 const (
-	minZeroStep = 1 << 20
-	maxZeroStep = 1 << 20
-	zeroChunk   = 1 << 20 // bytes per write of zeros
+	zeroStep  = 1 << 20
+	zeroChunk = 1 << 20 // bytes per write of zeros
 )
 
 var zeros = make([]byte, zeroChunk)
@@ -34,7 +32,6 @@ var zeros = make([]byte, zeroChunk)
 type zeroAhead struct {
 	f        *os.File
 	end      int64 // file length: written records or durable zeros up to here
-	step     int64
 	inflight chan zeroResult
 }
 
@@ -46,7 +43,7 @@ type zeroResult struct {
 // reset starts tracking f, whose length is end.
 func (z *zeroAhead) reset(f *os.File, end int64) {
 	z.wait()
-	z.f, z.end, z.step = f, end, minZeroStep
+	z.f, z.end = f, end
 }
 
 // reserve is called before a write that ends at end: a write must not race
@@ -62,13 +59,12 @@ func (z *zeroAhead) reserve(end int64) {
 func (z *zeroAhead) wrote(end int64) { z.end = max(z.end, end) }
 
 // maybeExtend starts writing zeros past the end when the writer at pos is
-// within half a step of it, up to limit (the segment size).
+// within half a zeroStep of it, up to limit (the segment size).
 func (z *zeroAhead) maybeExtend(pos, limit int64) {
-	if z.f == nil || z.inflight != nil || z.end >= limit || z.end-pos >= z.step/2 {
+	if z.f == nil || z.inflight != nil || z.end >= limit || z.end-pos >= zeroStep/2 {
 		return
 	}
-	start, n := z.end, min(z.step, limit-z.end)
-	z.step = min(2*z.step, maxZeroStep)
+	start, n := z.end, min(zeroStep, limit-z.end)
 	ch := make(chan zeroResult, 1)
 	z.inflight = ch
 	go func(f *os.File) {

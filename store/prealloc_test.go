@@ -33,7 +33,7 @@ func TestSegmentsAreZeroFilledAhead(t *testing.T) {
 		t.Fatal(err)
 	}
 	end, torn := logicalEnd(t, dir, 1)
-	if torn || st.Size() < end+minZeroStep/2 {
+	if torn || st.Size() < end+zeroStep/2 {
 		t.Fatalf("segment of %d bytes, records end at %d (torn %v): not zero-filled ahead", st.Size(), end, torn)
 	}
 }
