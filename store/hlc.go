@@ -6,8 +6,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
-	"github.com/google/uuid"
 
 	"github.com/rumor-sync/rumor/crdt"
 	"github.com/rumor-sync/rumor/event"
@@ -126,38 +124,4 @@ func (w *writer) restoreHLC(head *event.Event) error {
 	}
 	w.publishHLC()
 	return nil
-}
-
-// latestID returns the greatest event id held whose HLC is at most upTo.
-func (s *Store) latestID(upTo event.HLC) (uuid.UUID, bool, error) {
-	var id uuid.UUID
-	found := false
-	err := s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{prefixID}, Reverse: true})
-		defer it.Close()
-		seek := idKey(hlcUpperID(upTo))
-		it.Seek(seek)
-		if !it.Valid() {
-			return nil
-		}
-		k := it.Item().Key()
-		if len(k) != 17 {
-			return errCorruptIDKey(k)
-		}
-		copy(id[:], k[1:])
-		found = true
-		return nil
-	})
-	return id, found, err
-}
-
-// hlcUpperID is the greatest 16-byte id with HLC h.
-func hlcUpperID(h event.HLC) [16]byte {
-	var id [16]byte
-	b := h.Bytes()
-	copy(id[:], b[:])
-	for i := 8; i < 16; i++ {
-		id[i] = 0xff
-	}
-	return id
 }

@@ -10,7 +10,7 @@ import (
 // Badger key prefixes. Every key starts with one of these bytes.
 const (
 	prefixEvent   = 'e' // e | len(origin) | origin | first seq(8 BE) → run (see run.go)
-	prefixID      = 'i' // i | event id (16) → origin number (uvarint) | seq (uvarint)
+	prefixID      = 'i' // i | id[0:6] (ms) | origin number (4 BE) | first seq (8 BE) → bucket (see idindex.go)
 	prefixOrigin  = 'o' // o | origin → origin number (4 BE), assigned in order of first sight
 	prefixContext = 'c' // c | origin → crdt.Context.EncodeOrigin
 	prefixAgg     = 'a' // a | window | len(type) | type | start(8, sign-flipped BE) → crdt.Agg
@@ -34,8 +34,9 @@ var (
 
 // formatVersion is the on-disk format this code writes and reads; Open
 // migrates older ones (see migrate.go). 2: run values carry their received
-// time.
-const formatVersion = 2
+// time. 3: the event_id index keeps buckets of events, not one key per
+// event (idindex.go).
+const formatVersion = 3
 
 func originKey(prefix byte, origin string, extra int) []byte {
 	k := make([]byte, 0, 2+len(origin)+extra)
@@ -53,25 +54,6 @@ func decodeEventKey(k []byte) (crdt.Dot, error) {
 	}
 	n := int(k[1])
 	return crdt.Dot{Origin: string(k[2 : 2+n]), Seq: binary.BigEndian.Uint64(k[2+n:])}, nil
-}
-
-func idKey(id [16]byte) []byte { return append([]byte{prefixID}, id[:]...) }
-
-func idValue(origin uint32, seq uint64) []byte {
-	b := binary.AppendUvarint(make([]byte, 0, 12), uint64(origin))
-	return binary.AppendUvarint(b, seq)
-}
-
-func decodeIDValue(b []byte) (uint32, uint64, error) {
-	o, n := binary.Uvarint(b)
-	if n <= 0 || o > 1<<32-1 {
-		return 0, 0, fmt.Errorf("store: corrupt id index value %x", b)
-	}
-	seq, m := binary.Uvarint(b[n:])
-	if m <= 0 || n+m != len(b) {
-		return 0, 0, fmt.Errorf("store: corrupt id index value %x", b)
-	}
-	return uint32(o), seq, nil
 }
 
 func contextKey(origin string) []byte { return append([]byte{prefixContext}, origin...) }

@@ -35,16 +35,22 @@ var keyMigrate = []byte("mmigrate")
 // defaultMigrateBatch is how many keys one migration transaction rewrites.
 const defaultMigrateBatch = 1024
 
-// migration upgrades the data directory by one format version.
+// migration upgrades the data directory by one format version: either by
+// rewriting the value of every key under prefix (rewrite), or by steps of
+// its own (step: it does one batch after the progress mark after, of
+// about size keys, in one transaction that records the returned mark, and
+// returns how many keys it did, 0 once done).
 type migration struct {
 	about   string // what changes, for the log
 	prefix  byte   // the keys whose values it rewrites
 	rewrite func(s *Store, key, old []byte) ([]byte, error)
+	step    func(s *Store, to byte, after []byte, size int) ([]byte, int, error)
 }
 
 // migrations[v] migrates format v to v+1.
 var migrations = map[byte]migration{
 	1: {about: "event index runs gain their received time", prefix: prefixEvent, rewrite: runToV2},
+	2: {about: "the event_id index keeps buckets of events", step: idIndexToV3},
 }
 
 // migrate checks the data directory's format version and migrates it to
@@ -60,13 +66,14 @@ func (s *Store) migrate() error {
 	if v > formatVersion {
 		return fmt.Errorf("%w: the data directory is at format version %d, this build of rumor reads versions up to %d; run a newer rumor", ErrNewerFormat, v, formatVersion)
 	}
+	batches := 0 // across migrations, for migrateHook
 	for ; v < formatVersion; v++ {
 		m, ok := migrations[v]
 		if !ok {
 			return fmt.Errorf("store: no migration from format version %d to %d", v, v+1)
 		}
 		s.log.Info("migrating data directory", "from", v, "to", v+1, "change", m.about)
-		if err := s.runMigration(v+1, m); err != nil {
+		if err := s.runMigration(v+1, m, &batches); err != nil {
 			return fmt.Errorf("store: migrate format %d to %d: %w", v, v+1, err)
 		}
 		s.log.Info("migrated data directory", "version", v+1)
@@ -108,9 +115,10 @@ func (s *Store) setFormat(v byte) error {
 	return s.db.Sync()
 }
 
-// runMigration rewrites every key under m.prefix, resuming after the last
-// batch an earlier, interrupted run committed, then records version to.
-func (s *Store) runMigration(to byte, m migration) error {
+// runMigration rewrites every key under m.prefix (or runs m's steps),
+// resuming after the last batch an earlier, interrupted run committed,
+// then records version to. batches counts the batches done.
+func (s *Store) runMigration(to byte, m migration, batches *int) error {
 	after, err := s.migrateProgress(to)
 	if err != nil {
 		return err
@@ -119,8 +127,15 @@ func (s *Store) runMigration(to byte, m migration) error {
 	if size <= 0 {
 		size = defaultMigrateBatch
 	}
-	for batch := 1; ; batch++ {
-		last, n, err := s.migrateBatch(to, m, after, size)
+	for {
+		var last []byte
+		var n int
+		var err error
+		if m.step != nil {
+			last, n, err = m.step(s, to, after, size)
+		} else {
+			last, n, err = s.migrateBatch(to, m, after, size)
+		}
 		if err != nil {
 			return err
 		}
@@ -128,8 +143,9 @@ func (s *Store) runMigration(to byte, m migration) error {
 			break
 		}
 		after = last
+		*batches++
 		if s.cfg.migrateHook != nil {
-			if err := s.cfg.migrateHook(batch); err != nil {
+			if err := s.cfg.migrateHook(*batches); err != nil {
 				return err
 			}
 		}

@@ -8,7 +8,6 @@ import (
 	"slices"
 
 	"github.com/dgraph-io/badger/v4"
-	"github.com/google/uuid"
 	"github.com/ipfs/go-cid"
 
 	"github.com/rumor-sync/rumor/crdt"
@@ -22,8 +21,11 @@ import (
 // Prune(below) raises each origin's floor (floors.go) to the highest held
 // seal at or below below[origin] and the contiguous maximum, then removes
 // what lies at or below the floor: index runs (a run crossing the floor is
-// cut, in one transaction), event_id keys, seals other than the floor's,
-// and finally the segment files none of whose events are still indexed.
+// cut, in one transaction), event_id entries (a bucket crossing the floor
+// is rewritten with its entries above it, in one transaction, before the
+// runs of its pruned events go: prune_ids.go), seals other than the
+// floor's, and finally the segment files none of whose events are still
+// indexed.
 //
 // Crash safety: the new floors are written and synced first, so from then
 // on the replica never offers those events (a sync sender clips its ranges
@@ -138,13 +140,14 @@ func (s *Store) planFloors(held *crdt.Context, below map[string]uint64) ([]event
 	return out, nil
 }
 
-// dropBelow removes origin's index runs, event_id keys, blob references
+// dropBelow removes origin's index runs, event_id entries, blob references
 // and seals at or below floor (the floor's own seal stays, as the newest
 // one may be it).
 func (s *Store) dropBelow(origin string, floor uint64, res *PruneResult, blobs map[string]cid.Cid) error {
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
 	var split *run
+	seen := map[idMS]struct{}{}
 	err := s.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: originKey(prefixEvent, origin, 0), PrefetchValues: true})
 		defer it.Close()
@@ -160,14 +163,10 @@ func (s *Store) dropBelow(origin string, floor uint64, res *PruneResult, blobs m
 			if err != nil {
 				return err
 			}
+			if err := s.dropIDs(txn, wb, origin, events, floor, seen); err != nil {
+				return err
+			}
 			for _, e := range events {
-				if ok, err := s.idNames(txn, e.ID, crdt.Dot{Origin: origin, Seq: e.Seq}); err != nil {
-					return err
-				} else if ok {
-					if err := wb.Delete(idKey(e.ID)); err != nil {
-						return err
-					}
-				}
 				if err := s.dropEventRedactionKeys(wb, e, origin, blobs); err != nil {
 					return err
 				}
@@ -193,30 +192,6 @@ func (s *Store) dropBelow(origin string, floor uint64, res *PruneResult, blobs m
 		return fmt.Errorf("store: prune %s below %d: %w", origin, floor, err)
 	}
 	return nil
-}
-
-// idNames reports whether the event_id index entry of id names d: an id
-// copied into another origin's event may name that other event instead
-// (idclash.go), whose entry must stay.
-func (s *Store) idNames(txn *badger.Txn, id uuid.UUID, d crdt.Dot) (bool, error) {
-	item, err := txn.Get(idKey(id))
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	var named bool
-	err = item.Value(func(v []byte) error {
-		num, seq, err := decodeIDValue(v)
-		if err != nil {
-			return err
-		}
-		origin, ok := s.origins.name(num)
-		named = ok && origin == d.Origin && seq == d.Seq
-		return nil
-	})
-	return named, err
 }
 
 // dropSeals deletes origin's seals below floor.

@@ -58,33 +58,21 @@ func itemRun(item *badger.Item) (run, error) {
 	return r, err
 }
 
-// GetByID returns the event with the given event id.
+// GetByID returns the event with the given event id (of several sharing
+// it, the one at the smallest dot: see idDot).
 func (s *Store) GetByID(id uuid.UUID) (*event.Event, error) {
 	s.waitIndexed()
 	var d crdt.Dot
-	err := s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(idKey(id))
-		if err != nil {
-			return err
-		}
-		return item.Value(func(v []byte) error {
-			num, seq, err := decodeIDValue(v)
-			if err != nil {
-				return err
-			}
-			origin, ok := s.origins.name(num)
-			if !ok {
-				return fmt.Errorf("store: id index names unknown origin number %d", num)
-			}
-			d = crdt.Dot{Origin: origin, Seq: seq}
-			return nil
-		})
+	found := false
+	err := s.db.View(func(txn *badger.Txn) (err error) {
+		d, found, err = s.idDot(txn, id)
+		return err
 	})
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return nil, fmt.Errorf("%w: event %s", ErrNotFound, id)
-	}
 	if err != nil {
 		return nil, fmt.Errorf("store: get %s: %w", id, err)
+	}
+	if !found {
+		return nil, fmt.Errorf("%w: event %s", ErrNotFound, id)
 	}
 	return s.Get(d)
 }

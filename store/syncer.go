@@ -15,7 +15,7 @@ import (
 
 // txnSoftLimit is the estimated size at which a commit's events are split
 // into another badger transaction, leaving room for context and aggregates.
-const txnSoftLimit = 1 << 20
+var txnSoftLimit = 1 << 20 // a variable so tests can force splits
 
 // entryCost is what one entry counts against txnSoftLimit: its bytes, but
 // at least a skiplist node, as badger also bounds a transaction's entry
@@ -184,9 +184,6 @@ func syncFiles(batch []*group) error {
 
 // index builds the badger transaction for batch, ready to commit.
 func (c *syncer) index(batch []*group) (*txnBatch, error) {
-	if c.hasRemote(batch) {
-		c.inflight.Wait() // claimID must see every earlier commit
-	}
 	tb := c.newTxn()
 	for _, g := range batch {
 		tb.received = g.durable
@@ -219,6 +216,7 @@ type txnBatch struct {
 	// lastOrigin and lastNum cache the origin number of the previous event.
 	lastOrigin string
 	lastNum    uint32
+	ids        idBucket // the open event_id bucket (idindex.go), if ids.n > 0
 	seals      []event.Seal
 	ckpt       *checkpoint
 	// received is when the events being added became durable, epoch ms:
@@ -252,22 +250,13 @@ func (t *txnBatch) addEvent(e *event.Event, loc location) error {
 		}
 		t.lastOrigin, t.lastNum = d.Origin, n
 	}
-	claim := d.Origin == t.c.s.cfg.Origin
-	if !claim {
-		var err error
-		if claim, err = t.claimID(e.ID, d); err != nil {
-			return err
-		}
-	}
-	if claim {
-		if err := t.set(idKey(e.ID), idValue(t.lastNum, d.Seq)); err != nil {
-			return err
-		}
+	if err := t.addID(e.ID, d.Seq); err != nil {
+		return err
 	}
 	if err := t.indexContent(e, d, loc); err != nil {
 		return err
 	}
-	if t.size+t.c.aggs.txnBytes >= txnSoftLimit {
+	if t.size+len(t.ids.val)+t.c.aggs.txnBytes >= txnSoftLimit {
 		if err := t.commit(); err != nil {
 			return err
 		}
@@ -303,12 +292,16 @@ func (t *txnBatch) commit() error {
 	return nil
 }
 
-// prepare adds the pending run, context, aggregates, seals and checkpoint.
+// prepare adds the pending run and event_id bucket, context, aggregates,
+// seals and checkpoint.
 func (t *txnBatch) prepare() error {
 	if origin, r, ok := t.runs.flush(); ok {
 		if err := t.putRun(origin, r); err != nil {
 			return err
 		}
+	}
+	if err := t.flushID(); err != nil {
+		return err
 	}
 	for origin := range t.touched {
 		if err := t.set(contextKey(origin), t.c.ctx.EncodeOrigin(origin)); err != nil {

@@ -1,13 +1,11 @@
 package store
 
 import (
-	"bytes"
 	"cmp"
 	"fmt"
 	"slices"
 
 	"github.com/dgraph-io/badger/v4"
-	"github.com/google/uuid"
 
 	"github.com/rumor-sync/rumor/crdt"
 	"github.com/rumor-sync/rumor/event"
@@ -54,10 +52,13 @@ type TimeQuery struct {
 // with the positions of the events q selects, in order, then fn with each
 // of those events, until either returns an error, which ScanTime returns.
 // Both see one snapshot of the store. The page comes from the event_id
-// index, whose keys are already in HLC order (an id starts with its HLC):
-// only events with equal HLCs are re-sorted, by (device, seq), so no other
-// index is needed. Its positions are held in memory, about 50 bytes per
-// event of Limit.
+// index, whose buckets are in millisecond order (an id starts with its
+// epoch milliseconds): only the events of one millisecond are sorted, by
+// position, so no other index is needed. Every held event is listed, also
+// two that share an id (a device copied another's id into its own event):
+// each is a real event at its own dot, so every replica that holds the
+// same events lists the same. Positions are held in memory, about 50
+// bytes per event of Limit plus those of one millisecond.
 func (s *Store) ScanTime(q TimeQuery, page func([]TimePos) error, fn func(*event.Event) error) error {
 	if q.Limit < 1 {
 		return fmt.Errorf("store: time query limit %d below 1", q.Limit)
@@ -87,7 +88,9 @@ func (s *Store) ScanTime(q TimeQuery, page func([]TimePos) error, fn func(*event
 }
 
 // timePage walks the event_id index from q's start and returns the
-// positions of the page, each group of equal HLCs sorted by (device, seq).
+// positions of the page. The index's buckets are in millisecond order;
+// all entries of one millisecond (across buckets and origins) form a group,
+// sorted by position before q's filters apply.
 func (s *Store) timePage(txn *badger.Txn, q TimeQuery, runs runCache) ([]TimePos, error) {
 	start := q.Since
 	if q.After != nil && q.After.HLC.Compare(start) > 0 {
@@ -98,14 +101,16 @@ func (s *Store) timePage(txn *badger.Txn, q TimeQuery, runs runCache) ([]TimePos
 	hb := start.Bytes()
 	out := make([]TimePos, 0, min(q.Limit, 4096))
 	var group []TimePos
+	var ents []idEntry
 	var err error
-	var groupKey [8]byte
-	for it.Seek(append([]byte{prefixID}, hb[:]...)); it.Valid() && len(out) < q.Limit; it.Next() {
-		k := it.Item().Key()
-		if len(k) != 17 {
-			return nil, errCorruptIDKey(k)
+	var groupMS idMS
+	for it.Seek(idMSPrefix(idMS(hb[:6]))); it.Valid() && len(out) < q.Limit; it.Next() {
+		var head idBucketHead
+		var origin string
+		if head, origin, ents, err = s.bucketItem(it.Item(), ents[:0]); err != nil {
+			return nil, err
 		}
-		if len(group) > 0 && !bytes.Equal(k[1:9], groupKey[:]) {
+		if len(group) > 0 && head.ms != groupMS {
 			if out, err = s.appendGroup(txn, runs, out, group, q); err != nil {
 				return nil, err
 			}
@@ -114,40 +119,22 @@ func (s *Store) timePage(txn *badger.Txn, q TimeQuery, runs runCache) ([]TimePos
 				break
 			}
 		}
-		p, err := s.indexPos(it.Item())
-		if err != nil {
-			return nil, err
-		}
-		if (q.Device != "" && p.Device != q.Device) || p.Seq <= s.Floor(p.Device) { // pruned: prune.go
+		groupMS = head.ms
+		if q.Device != "" && origin != q.Device {
 			continue
 		}
-		copy(groupKey[:], k[1:9])
-		group = append(group, p)
+		floor := s.Floor(origin) // pruned: prune.go
+		for _, e := range ents {
+			p := TimePos{HLC: event.HLCOf(e.id), Device: origin, Seq: e.seq}
+			if e.seq > floor && p.HLC.Compare(start) >= 0 {
+				group = append(group, p)
+			}
+		}
 	}
 	return s.appendGroup(txn, runs, out, group, q)
 }
 
-// indexPos decodes one event_id index entry into a position.
-func (s *Store) indexPos(item *badger.Item) (TimePos, error) {
-	var id uuid.UUID
-	copy(id[:], item.Key()[1:])
-	var p TimePos
-	err := item.Value(func(v []byte) error {
-		num, seq, err := decodeIDValue(v)
-		if err != nil {
-			return err
-		}
-		origin, ok := s.origins.name(num)
-		if !ok {
-			return fmt.Errorf("store: id index names unknown origin number %d", num)
-		}
-		p = TimePos{HLC: event.HLCOf(id), Device: origin, Seq: seq}
-		return nil
-	})
-	return p, err
-}
-
-// appendGroup sorts a group of equal HLCs by (device, seq) and appends
+// appendGroup sorts a group of one millisecond by position and appends
 // those after q.After and of q.Type to out, up to q.Limit in all.
 func (s *Store) appendGroup(txn *badger.Txn, runs runCache, out, group []TimePos, q TimeQuery) ([]TimePos, error) {
 	slices.SortFunc(group, TimePos.Compare)
