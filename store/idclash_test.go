@@ -23,8 +23,9 @@ func craftRun(t *testing.T, k testKey, id [16]byte) sealedRun {
 
 // TestCopiedIDIndexedDeterministically gives two origins' events the same
 // id and applies them to replicas in both orders, in one batch and in
-// two: every replica holds both, and GetByID and the time-ordered view
-// name the same one (the smaller dot) on all of them.
+// two: every replica holds both, GetByID names the same one (the smaller
+// dot) on all of them, and the time-ordered view lists both, the same on
+// all of them.
 func TestCopiedIDIndexedDeterministically(t *testing.T) {
 	ka, kb := newKey(t, 70), newKey(t, 71)
 	id := event.NewID(1_700_000_000_000, 5, [8]byte{1, 2, 3})
@@ -64,6 +65,9 @@ func TestCopiedIDIndexedDeterministically(t *testing.T) {
 				return nil
 			}); err != nil {
 				t.Fatal(err)
+			}
+			if len(view) != 2 {
+				t.Fatalf("order %v together %v: view lists %v, want both events", order, together, view)
 			}
 			views = append(views, view)
 			s.Close()

@@ -10,11 +10,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/dgraph-io/badger/v4"
 	"github.com/google/uuid"
 
 	"github.com/rumor-sync/rumor/event"
@@ -101,9 +103,10 @@ func checkMigrated(t *testing.T, s *Store) {
 	if v, err := s.readFormat(); err != nil || v != formatVersion {
 		t.Fatalf("format after migration: %d, %v", v, err)
 	}
-	if after, err := s.migrateProgress(2); err != nil || after != nil {
+	if after, err := s.migrateProgress(formatVersion); err != nil || after != nil {
 		t.Fatalf("migration progress left behind: %x %v", after, err)
 	}
+	checkMigratedIDs(t, s)
 }
 
 // checkReceivedV1 checks the migrated received times: each is the id time
@@ -163,10 +166,12 @@ func TestMigrateV1Fixture(t *testing.T) {
 }
 
 // TestMigrateInterrupted fails the migration after each possible batch in
-// turn, then reopens: the result is always the complete migration.
+// turn (of v1 to v2, then of v2 to v3), then reopens: the result is always
+// the complete migration.
 func TestMigrateInterrupted(t *testing.T) {
 	ka, _ := fixtureKeys(t)
 	errStopped := errors.New("stopped by test")
+	stoppedAt := map[byte]int{} // format versions the stops left
 	for stopAt := 1; ; stopAt++ {
 		dir := copyFixture(t)
 		cfg := testConfig(dir, ka)
@@ -182,14 +187,15 @@ func TestMigrateInterrupted(t *testing.T) {
 		s, err := Open(cfg)
 		if err == nil { // stopAt is past the last batch: done
 			s.Close()
-			if stopAt < 3 {
-				t.Fatalf("migration of the fixture took only %d batches", batches)
+			if stoppedAt[1] < 3 || stoppedAt[2] < 3 {
+				t.Fatalf("migration of the fixture took only %d batches: stops at versions %v", batches, stoppedAt)
 			}
 			return
 		}
 		if !errors.Is(err, errStopped) {
 			t.Fatalf("stop at batch %d: %v", stopAt, err)
 		}
+		stoppedAt[rawFormat(t, cfg)]++
 		cfg.migrateHook = nil
 		s = openStore(t, cfg)
 		checkMigrated(t, s)
@@ -197,52 +203,112 @@ func TestMigrateInterrupted(t *testing.T) {
 	}
 }
 
-// TestMigrateKilled kills a process with SIGKILL in the middle of a
-// migration (after its second batch) and reopens the directory.
-func TestMigrateKilled(t *testing.T) {
-	if dir := os.Getenv("RUMOR_MIGRATE_CHILD"); dir != "" {
-		migrateChild(t, dir)
-		return
-	}
-	dir := copyFixture(t)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestMigrateKilled$")
-	cmd.Env = append(os.Environ(), "RUMOR_MIGRATE_CHILD="+dir)
-	out, err := cmd.StdoutPipe()
+// rawFormat reads the format version of cfg's closed data directory.
+func rawFormat(t *testing.T, cfg Config) byte {
+	t.Helper()
+	db, err := openRawBadger(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	defer db.Close()
+	var v []byte
+	if err := db.View(func(txn *badgerTxn) error {
+		item, err := txn.Get(keyFormat)
+		if err == nil {
+			v, err = item.ValueCopy(nil)
+		}
+		return err
+	}); err != nil || len(v) != 1 {
+		t.Fatalf("format marker %x: %v", v, err)
 	}
-	defer cmd.Process.Kill()
-	lines := bufio.NewScanner(out)
-	for lines.Scan() && lines.Text() != "batch 2" {
+	return v[0]
+}
+
+// TestMigrateKilled kills a process with SIGKILL in the middle of a
+// migration (after the second batch of v1 to v2, and after the second of v2
+// to v3, one run per batch) and reopens the directory.
+func TestMigrateKilled(t *testing.T) {
+	if dir := os.Getenv("RUMOR_MIGRATE_CHILD"); dir != "" {
+		at, err := strconv.Atoi(os.Getenv("RUMOR_MIGRATE_KILL_AT"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		migrateChild(t, dir, at)
+		return
 	}
-	if lines.Err() != nil {
-		t.Fatal(lines.Err())
+	runs := fixtureRuns(t)
+	for _, c := range []struct {
+		at      int
+		version byte
+	}{{2, 1}, {runs + 2, 2}} {
+		dir := copyFixture(t)
+		cmd := exec.Command(os.Args[0], "-test.run=^TestMigrateKilled$")
+		cmd.Env = append(os.Environ(), "RUMOR_MIGRATE_CHILD="+dir, fmt.Sprintf("RUMOR_MIGRATE_KILL_AT=%d", c.at))
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer cmd.Process.Kill() //nolint:errcheck // already dead unless the test failed
+		lines := bufio.NewScanner(out)
+		for lines.Scan() && lines.Text() != fmt.Sprintf("batch %d", c.at) {
+		}
+		if lines.Err() != nil {
+			t.Fatal(lines.Err())
+		}
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Wait(); err == nil || !strings.Contains(err.Error(), "killed") {
+			t.Fatalf("child: %v", err)
+		}
+		ka, _ := fixtureKeys(t)
+		cfg := testConfig(dir, ka)
+		if v := rawFormat(t, cfg); v != c.version {
+			t.Fatalf("killed after batch %d at format %d, want %d", c.at, v, c.version)
+		}
+		s := openStore(t, cfg)
+		checkMigrated(t, s)
+		s.Close()
 	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Wait(); err == nil || !strings.Contains(err.Error(), "killed") {
-		t.Fatalf("child: %v", err)
-	}
+}
+
+// fixtureRuns counts the index runs of the v1 fixture: the batches of
+// each migration at one run per batch.
+func fixtureRuns(t *testing.T) int {
 	ka, _ := fixtureKeys(t)
-	s := openStore(t, testConfig(dir, ka))
-	defer s.Close()
-	checkMigrated(t, s)
+	db, err := openRawBadger(testConfig(copyFixture(t), ka))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	n := 0
+	err = db.View(func(txn *badgerTxn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{prefixEvent}})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			n++
+		}
+		return nil
+	})
+	if err != nil || n < 3 {
+		t.Fatalf("%d runs in the fixture: %v", n, err)
+	}
+	return n
 }
 
 // migrateChild migrates dir one key per batch, announcing each batch on
-// stdout and hanging after the second, until the parent kills it.
-func migrateChild(t *testing.T, dir string) {
+// stdout and hanging after batch at, until the parent kills it.
+func migrateChild(t *testing.T, dir string, at int) {
 	ka, _ := fixtureKeys(t)
 	cfg := testConfig(dir, ka)
 	cfg.migrateBatch = 1
 	cfg.migrateHook = func(batch int) error {
 		fmt.Printf("batch %d\n", batch)
-		if batch == 2 {
+		if batch == at {
 			time.Sleep(time.Minute) // the parent kills us here
 		}
 		return nil
