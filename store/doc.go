@@ -48,9 +48,10 @@
 // than Config.MaxClockSkew ahead of the clock: counted in ClockSkewed,
 // not followed), so local ids are above everything the node has seen, and
 // restores it on open. ScanTime reads the time-ordered view (HLC, device,
-// seq) from the event_id index, whose keys are in HLC order. An id copied
-// from another event (only a misbehaving device makes one) indexes the
-// smaller dot on every replica; the other event is read by its dot only.
+// seq) from the event_id index, whose buckets are in millisecond order
+// (idindex.go). An id copied from another event (only a misbehaving
+// device makes one) is indexed for both events: the view lists both, and
+// GetByID names the smaller dot, on every replica.
 //
 // Redaction. A redaction (event.Redaction) is carried by a redaction
 // event and takes effect in the indexer's transaction of that event, if
