@@ -9,6 +9,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
@@ -50,12 +52,19 @@ func BenchmarkCatchUp(b *testing.B) {
 			src := startBenchNode(b, "")
 			fillNode(b, src.Node, total)
 			b.StartTimer()
+			stopProfile := benchProfile(b)
 			start := time.Now()
 			dst := startBenchNode(b, "", src.Mesh().Addrs()[0])
+			var first time.Duration
 			for dst.Store().Summary().Events < uint64(total) {
+				if first == 0 && dst.Store().Summary().Events > 0 {
+					first = time.Since(start)
+				}
 				time.Sleep(5 * time.Millisecond)
 			}
+			b.ReportMetric(first.Seconds(), "first-s")
 			el := time.Since(start)
+			stopProfile()
 			b.StopTimer()
 			rate := float64(total) / el.Seconds()
 			b.ReportMetric(rate, "events/s")
@@ -67,6 +76,36 @@ func BenchmarkCatchUp(b *testing.B) {
 			src.stop()
 		}
 	})
+}
+
+// benchProfile starts a CPU profile and an execution trace of the timed
+// part alone when RUMOR_BENCH_PROFILE names a file prefix (the test
+// binary's own -cpuprofile would also cover the set-up).
+func benchProfile(b *testing.B) func() {
+	prefix := os.Getenv("RUMOR_BENCH_PROFILE")
+	if prefix == "" {
+		return func() {}
+	}
+	cpu, err := os.Create(prefix + ".cpu")
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr, err := os.Create(prefix + ".trace")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(cpu); err != nil {
+		b.Fatal(err)
+	}
+	if err := trace.Start(tr); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		trace.Stop()
+		pprof.StopCPUProfile()
+		cpu.Close()
+		tr.Close()
+	}
 }
 
 // tcpCopy sends total encoded events over loopback TCP into a file,
