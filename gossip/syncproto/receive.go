@@ -17,9 +17,9 @@ type receiver struct {
 	// last is, per origin, the last event this session handed out to be
 	// applied: the next run of that origin follows it, and checking that
 	// must not wait for the replica to index what it just stored.
-	last map[string]lastApplied
-	acks      []ackEntry // ACKs owed, in DELTA order
-	digest    [16]byte   // our HELLO digest as of the last confirmed apply
+	last   map[string]lastApplied
+	acks   []ackEntry // ACKs owed, in DELTA order
+	digest [16]byte   // our HELLO digest as of the last confirmed apply
 }
 
 // heldEvent is an event handed out in an Apply that is not yet confirmed.
