@@ -125,6 +125,7 @@ func (d *Delta) decode(b []byte, v uint8) error {
 	}
 	events := make([]*event.Event, 0, n)
 	raws := make([][]byte, 0, n)
+	var dec event.Decoder // one origin: its strings are shared; payloads alias b
 	for i := uint64(0); i < n && r.err == nil; i++ {
 		l := r.uvarint("event length")
 		if r.err == nil && l > event.MaxEncodedLen {
@@ -134,7 +135,7 @@ func (d *Delta) decode(b []byte, v uint8) error {
 		if r.err != nil {
 			break
 		}
-		e, err := event.Decode(raw)
+		e, err := dec.Decode(raw)
 		if err != nil {
 			return fmt.Errorf("%w: DELTA event %d: %w", ErrMalformed, i, err)
 		}
