@@ -42,10 +42,25 @@ func NewAgg() *Agg { return &Agg{} }
 // only the event is counted. A nil distinctKey skips the distinct count;
 // an empty non-nil key counts as a key.
 func (a *Agg) Observe(value float64, hasValue bool, distinctKey []byte) {
-	a.Count++
-	if distinctKey != nil {
-		a.hll.add(hashKey(distinctKey))
+	if distinctKey == nil {
+		a.observe(value, hasValue)
+		return
 	}
+	a.ObserveHashed(value, hasValue, DistinctHash(distinctKey))
+}
+
+// DistinctHash is the hash Observe takes of a distinct key: a caller
+// observing one key in several aggregates hashes it once.
+func DistinctHash(distinctKey []byte) uint64 { return hashKey(distinctKey) }
+
+// ObserveHashed is Observe given DistinctHash of the distinct key.
+func (a *Agg) ObserveHashed(value float64, hasValue bool, distinctHash uint64) {
+	a.hll.add(distinctHash)
+	a.observe(value, hasValue)
+}
+
+func (a *Agg) observe(value float64, hasValue bool) {
+	a.Count++
 	if !hasValue || math.IsNaN(value) || math.IsInf(value, 0) {
 		return
 	}

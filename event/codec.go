@@ -88,7 +88,40 @@ func (e *Event) MarshalBinary() ([]byte, error) { return e.AppendBinary(nil), ni
 // limit before allocating. It rejects trailing bytes and non-canonical
 // varints. It does not run Validate, except on a redacted event's
 // redaction, whose fields are always checked (not its signature).
-func (e *Event) UnmarshalBinary(b []byte) error {
+func (e *Event) UnmarshalBinary(b []byte) error { return e.unmarshal(b, nil) }
+
+// Decoder decodes many encodings, typically a run of one origin: events of
+// the same device, or of the same type, share one string, and payloads
+// share the input's memory instead of copying it. The zero value is ready.
+type Decoder struct {
+	device, typ string
+}
+
+// Decode is the package's Decode through d. The event's Payload aliases
+// b, which must not be modified while the event is in use.
+func (d *Decoder) Decode(b []byte) (*Event, error) {
+	e := new(Event)
+	if err := e.unmarshal(b, d); err != nil {
+		return nil, err
+	}
+	if err := e.Validate(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// intern returns s as a string, the one last returned for the same bytes
+// when there is one.
+func intern(last *string, s []byte) string {
+	if string(s) != *last {
+		*last = string(s)
+	}
+	return *last
+}
+
+// unmarshal is UnmarshalBinary, sharing strings and payload through dec
+// when it is not nil.
+func (e *Event) unmarshal(b []byte, dec *Decoder) error {
 	if len(b) > MaxEncodedLen {
 		return fmt.Errorf("%w: encoding of %d bytes exceeds %d", ErrInvalid, len(b), MaxEncodedLen)
 	}
@@ -102,16 +135,28 @@ func (e *Event) UnmarshalBinary(b []byte) error {
 		return fmt.Errorf("%w: unknown encoding version %d", ErrInvalid, v)
 	}
 	copy(out.ID[:], d.bytes(16))
-	out.Device = string(d.lenBytes(MaxDeviceLen, "device"))
+	if dec != nil {
+		out.Device = intern(&dec.device, d.lenBytes(MaxDeviceLen, "device"))
+	} else {
+		out.Device = string(d.lenBytes(MaxDeviceLen, "device"))
+	}
 	out.Seq = d.uvarint()
 	out.TS = d.varint()
-	out.Type = string(d.lenBytes(MaxTypeLen, "type"))
+	if dec != nil {
+		out.Type = intern(&dec.typ, d.lenBytes(MaxTypeLen, "type"))
+	} else {
+		out.Type = string(d.lenBytes(MaxTypeLen, "type"))
+	}
 	schema := d.uvarint()
 	if schema > 1<<32-1 && d.err == nil {
 		d.fail("schema %d out of range", schema)
 	}
 	out.Schema = uint32(schema)
-	if p := d.lenBytes(MaxPayloadLen, "payload"); len(p) > 0 {
+	switch p := d.lenBytes(MaxPayloadLen, "payload"); {
+	case len(p) == 0:
+	case dec != nil:
+		out.Payload = p[:len(p):len(p)]
+	default:
 		out.Payload = append([]byte(nil), p...)
 	}
 	out.Blobs = d.cids()

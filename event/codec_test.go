@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/ipfs/go-cid"
 )
@@ -248,5 +249,36 @@ func TestEncodedLenMatchesEncoding(t *testing.T) {
 		if got, want := e.EncodedLen(), len(e.AppendBinary(nil)); got != want {
 			t.Fatalf("EncodedLen %d, encoding %d", got, want)
 		}
+	}
+}
+
+// TestDecoderSharesStrings: a Decoder gives the events of a run the same
+// fields as Decode, sharing their device and type strings.
+func TestDecoderSharesStrings(t *testing.T) {
+	var encs [][]byte
+	for i, dev := range []string{"dev-a", "dev-a", "dev-b", "dev-a"} {
+		e := &Event{ID: NewID(int64(1000+i), 0, [8]byte{}), Device: dev, Seq: uint64(i + 2), TS: 5,
+			Type: []string{"t1", "t1", "t2", "t2"}[i], Schema: 1, Payload: []byte(`{"v":1}`), Prev: Hash{1}}
+		encs = append(encs, e.AppendBinary(nil))
+	}
+	var dec Decoder
+	var got []*Event
+	for _, b := range encs {
+		e, err := dec.Decode(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := Decode(b)
+		if e.Device != want.Device || e.Type != want.Type || e.Seq != want.Seq || string(e.Payload) != string(want.Payload) {
+			t.Fatalf("Decoder gave %+v, Decode %+v", e, want)
+		}
+		got = append(got, e)
+	}
+	if unsafe.StringData(got[0].Device) != unsafe.StringData(got[1].Device) ||
+		unsafe.StringData(got[0].Type) != unsafe.StringData(got[1].Type) {
+		t.Fatal("consecutive equal strings are not shared")
+	}
+	if cap(got[0].Payload) != len(got[0].Payload) {
+		t.Fatal("an aliased payload can be appended to in place")
 	}
 }

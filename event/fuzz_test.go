@@ -33,6 +33,7 @@ func FuzzUnmarshalEvent(f *testing.F) {
 	f.Add([]byte{encodingVersion})
 	f.Add([]byte{2, 0, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
+		sameThroughDecoder(t, b)
 		var e Event
 		if err := e.UnmarshalBinary(b); err != nil {
 			if !errors.Is(err, ErrInvalid) {
@@ -179,4 +180,21 @@ func FuzzParseInputPaths(f *testing.F) {
 			t.Fatalf("%q: fast %+v, slow %+v", b, fast, slow)
 		}
 	})
+}
+
+// sameThroughDecoder checks that a Decoder, fresh or having decoded b
+// before, decodes b as Decode does.
+func sameThroughDecoder(t *testing.T, b []byte) {
+	t.Helper()
+	want, werr := Decode(b)
+	var dec Decoder
+	for range 2 {
+		got, err := dec.Decode(b)
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("Decoder: %v, Decode: %v", err, werr)
+		}
+		if err == nil && !bytes.Equal(got.AppendBinary(nil), want.AppendBinary(nil)) {
+			t.Fatal("Decoder and Decode decode differently")
+		}
+	}
 }

@@ -24,6 +24,10 @@ type Store interface {
 	// Apply durably stores verified events from peers with their seals,
 	// skipping those already held, and returns the new ones.
 	Apply(ctx context.Context, events []*event.Event, seals []event.Seal) ([]*event.Event, error)
+	// ApplyAsync submits what Apply would store and returns a function
+	// that waits for it; submissions are stored in order. encoded[i], when
+	// not nil, is events[i]'s canonical encoding, stored as it is.
+	ApplyAsync(ctx context.Context, events []*event.Event, encoded [][]byte, seals []event.Seal) (func() ([]*event.Event, error), error)
 	// RecordFork keeps two authentic, different events at one dot as
 	// evidence that their origin forked.
 	RecordFork(held, received *event.Event) error

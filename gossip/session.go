@@ -113,6 +113,9 @@ func (r *Replicator) drive(ctx context.Context, s network.Stream, initiator bool
 	d := &driver{r: r, s: s, sess: sess, peer: p, codec: codec, w: bufio.NewWriterSize(r.throttle(ctx, s), 64<<10), ctx: ctx}
 	frames := make(chan frameIn, 8)
 	go d.readLoop(frames)
+	d.waits, d.done = make(chan func() ([]*event.Event, error), maxApplying), make(chan applied, maxApplying)
+	defer close(d.waits)
+	go d.waitLoop()
 	ticker := time.NewTicker(r.cfg.Tick)
 	defer ticker.Stop()
 	rd := sess.Start()
@@ -133,6 +136,13 @@ func (r *Replicator) drive(ctx context.Context, s network.Stream, initiator bool
 			return rec
 		}
 		select {
+		case res := <-d.done:
+			if res.err != nil {
+				rd = sess.Abort(res.err)
+				continue
+			}
+			d.afterApply(res.added)
+			rd = sess.Applied(1)
 		case f := <-frames:
 			if f.err != nil {
 				rd = sess.Abort(f.err)
@@ -157,6 +167,32 @@ type driver struct {
 	codec syncproto.Codec // the session's protocol version
 	w     *bufio.Writer
 	ctx   context.Context
+	// waits are the submitted applies in order; waitLoop waits for each
+	// and reports it on done.
+	waits chan func() ([]*event.Event, error)
+	done  chan applied
+}
+
+// maxApplying bounds the applies a session has submitted and not yet
+// seen durable.
+const maxApplying = 64
+
+// applied is the outcome of one submitted apply.
+type applied struct {
+	added []*event.Event
+	err   error
+}
+
+// waitLoop waits for the session's applies in submission order.
+func (d *driver) waitLoop() {
+	for w := range d.waits {
+		added, err := w()
+		select {
+		case d.done <- applied{added, err}:
+		case <-d.ctx.Done():
+			return
+		}
+	}
 }
 
 func (d *driver) readLoop(out chan<- frameIn) {
@@ -204,7 +240,6 @@ func (d *driver) handle(rd syncproto.Ready) (syncproto.Ready, bool) {
 				queue = append(queue, d.sess.Abort(err))
 				break
 			}
-			queue = append(queue, d.sess.Applied(1))
 		}
 	}
 	return syncproto.Ready{}, false
@@ -223,25 +258,42 @@ func (d *driver) send(msgs []syncproto.Message) error {
 	return d.w.Flush()
 }
 
+// apply submits a to the store; its outcome arrives on d.done, in order.
 func (d *driver) apply(a syncproto.Apply) error {
 	// Refused events are confirmed to the session as handled, not stored.
-	if a.Events = d.r.screen(d.peer, a.Events); len(a.Events) == 0 {
-		return nil
+	n := len(a.Events)
+	a.Events = d.r.screen(d.peer, a.Events) // a suffix of a.Events
+	if len(a.Encoded) == n {
+		a.Encoded = a.Encoded[n-len(a.Events):]
+	} else {
+		a.Encoded = nil
 	}
 	seals := make([]event.Seal, len(a.Seals))
 	for i, s := range a.Seals {
 		seals[i] = *s
 	}
-	added, err := d.r.cfg.Store.Apply(d.ctx, a.Events, seals)
+	if len(a.Events) == 0 {
+		seals = nil
+	}
+	wait, err := d.r.cfg.Store.ApplyAsync(d.ctx, a.Events, a.Encoded, seals)
 	if err != nil {
 		return fmt.Errorf("gossip: apply: %w", err)
 	}
+	select {
+	case d.waits <- wait:
+		return nil
+	case <-d.ctx.Done():
+		return d.ctx.Err()
+	}
+}
+
+// afterApply accounts for events an apply stored.
+func (d *driver) afterApply(added []*event.Event) {
 	if len(added) > 0 {
 		d.r.obs.Received(d.peer, len(added))
 		d.r.noteApplied(added, d.peer)
 		d.r.checkRedactions(d.peer, added)
 	}
-	return nil
 }
 
 // finish records the session's outcome and updates the peer's backoff.

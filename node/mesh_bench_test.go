@@ -55,9 +55,14 @@ func BenchmarkCatchUp(b *testing.B) {
 			stopProfile := benchProfile(b)
 			start := time.Now()
 			dst := startBenchNode(b, "", src.Mesh().Addrs()[0])
+			var first time.Duration
 			for dst.Store().Summary().Events < uint64(total) {
+				if first == 0 && dst.Store().Summary().Events > 0 {
+					first = time.Since(start)
+				}
 				time.Sleep(5 * time.Millisecond)
 			}
+			b.ReportMetric(first.Seconds(), "first-s")
 			el := time.Since(start)
 			stopProfile()
 			b.StopTimer()

@@ -31,6 +31,11 @@ type aggCache struct {
 		key crdt.AggKey
 		agg *crdt.Agg
 	}
+	// device and deviceHash cache the distinct-count hash of the last
+	// event's device: consecutive events mostly share their origin.
+	device     string
+	deviceHash uint64
+	hashed     bool
 	// inTxn are the keys dirtied since the last flush and txnBytes what
 	// writing them will add to the transaction, so that a batch spread
 	// over many windows splits before badger refuses it.
@@ -41,7 +46,9 @@ type aggCache struct {
 // apply folds e into the aggregate of each window.
 func (a *aggCache) apply(txn *badger.Txn, e *event.Event) error {
 	v, has := payloadValue(e.Payload)
-	device := []byte(e.Device)
+	if e.Device != a.device || !a.hashed {
+		a.device, a.deviceHash, a.hashed = e.Device, crdt.DistinctHash([]byte(e.Device)), true
+	}
 	for _, w := range crdt.Windows {
 		k := crdt.AggKey{Type: e.Type, Window: w, Start: w.Start(e.TS)}
 		l := &a.last[w%8]
@@ -53,7 +60,7 @@ func (a *aggCache) apply(txn *badger.Txn, e *event.Event) error {
 			}
 			l.key, l.agg = k, agg
 		}
-		agg.Observe(v, has, device)
+		agg.ObserveHashed(v, has, a.deviceHash)
 	}
 	return nil
 }

@@ -43,6 +43,7 @@ func (w *writer) handleInstall(r *request) {
 		return
 	}
 	w.known.Merge(h.Context)
+	w.s.acc.merge(h.Context)
 	w.next, w.head = next, head
 	w.seq++
 	g.seq = w.seq

@@ -114,6 +114,12 @@ func (s *Store) ScanReceived(q Query, fn func(e *event.Event, receivedAt int64) 
 	s.waitIndexed()
 	defer s.pr.readers.enter()()
 	sc := scanner{s: s, q: q, fn: fn}
+	return s.scanOrigin(&sc)
+}
+
+// scanOrigin runs sc over the runs its query selects.
+func (s *Store) scanOrigin(sc *scanner) error {
+	q := sc.q
 	return s.db.View(func(txn *badger.Txn) error {
 		prefix := []byte{prefixEvent}
 		seek := prefix
@@ -156,7 +162,10 @@ type scanner struct {
 	s  *Store
 	q  Query
 	fn func(*event.Event, int64) error
-	n  int
+	// encoded, when set, replaces fn: it gets each event's stored
+	// encoding without decoding it (q.Type must be empty).
+	encoded func(event.Encoded) error
+	n       int
 }
 
 var errStop = errors.New("store: scan limit reached")
@@ -185,6 +194,12 @@ func (sc *scanner) run(origin string, r run) error {
 			pos += int(l) + uvarintLen(uint64(r.lengths[i+1]))
 		}
 		if sc.q.Device != "" && seq <= sc.q.After {
+			continue
+		}
+		if sc.encoded != nil {
+			if err := sc.passEncoded(origin, seq, enc); err != nil {
+				return err
+			}
 			continue
 		}
 		e := new(event.Event)

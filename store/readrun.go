@@ -54,6 +54,9 @@ func (s *Store) ReadRun(origin string, from, to uint64, maxBytes int) ([]*event.
 
 // Holds reports whether the committed context holds d.
 func (s *Store) Holds(d crdt.Dot) bool {
+	if !s.acc.mayHold(d) { // not even in the log: no need to wait for the index
+		return false
+	}
 	s.waitIndexed()
 	s.mu.RLock()
 	defer s.mu.RUnlock()

@@ -49,6 +49,23 @@ func (r *recordBuilder) addEvent(e *event.Event, hash bool) event.Hash {
 	return sha256.Sum256(r.scratch)
 }
 
+// addEncoded is addEvent for an event whose canonical encoding enc is
+// already known.
+func (r *recordBuilder) addEncoded(e *event.Event, enc []byte, hash bool) event.Hash {
+	r.buf = binary.AppendUvarint(r.buf, uint64(len(enc)))
+	r.offsets = append(r.offsets, len(r.buf))
+	r.lengths = append(r.lengths, len(enc))
+	r.buf = append(r.buf, enc...)
+	r.count++
+	switch {
+	case !hash:
+		return event.Hash{}
+	case e.Redaction != nil: // a redacted event keeps the original's hash
+		return e.Redaction.Hash
+	}
+	return sha256.Sum256(enc)
+}
+
 // finish writes the event count, appends the seals and returns the payload.
 func (r *recordBuilder) finish(seals []event.Seal) []byte {
 	binary.BigEndian.PutUint32(r.buf[1:5], uint32(r.count))

@@ -35,6 +35,7 @@ type Store struct {
 	reqs    chan *request
 	groups  chan *group   // written, waiting for fdatasync
 	durable chan []*group // synced, waiting for the index
+	acc     acceptedDots  // dots the writer took in: see Holds
 	quit    chan struct{}
 	wg      sync.WaitGroup
 	once    sync.Once

@@ -22,6 +22,7 @@ type Ack struct {
 type request struct {
 	inputs  []event.Input  // local events to create (Ingest)
 	remote  []*event.Event // verified events from peers (Apply)
+	encoded [][]byte       // remote[i]'s canonical encoding where known (ApplyAsync)
 	seals   []event.Seal   // seals that came with remote
 	acks    []Ack          // Ingest result
 	applied []*event.Event // Apply result: the events that were new
@@ -105,6 +106,33 @@ func (s *Store) Apply(ctx context.Context, events []*event.Event, seals []event.
 	return r.applied, nil
 }
 
+// ApplyAsync is Apply without waiting: it hands events and seals to the
+// writer and returns a function that waits for them to be durable and
+// returns what Apply would. Requests are written in the order they are
+// submitted, so a caller can keep several in flight and wait for them in
+// that order while it prepares the next.
+//
+// encoded, which may be nil or shorter than events, holds events' canonical
+// encodings as received where known (encoded[i] must equal
+// events[i].AppendBinary(nil)): they are written as they are.
+func (s *Store) ApplyAsync(ctx context.Context, events []*event.Event, encoded [][]byte, seals []event.Seal) (func() ([]*event.Event, error), error) {
+	if len(events) == 0 && len(seals) == 0 {
+		return func() ([]*event.Event, error) { return nil, nil }, nil
+	}
+	r := &request{remote: events, encoded: encoded, seals: seals, done: make(chan struct{})}
+	if err := s.submit(ctx, r); err != nil {
+		return nil, err
+	}
+	return func() ([]*event.Event, error) {
+		select {
+		case <-r.done:
+			return r.applied, r.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}, nil
+}
+
 func (s *Store) roundTrip(ctx context.Context, r *request) error {
 	if err := s.submit(ctx, r); err != nil {
 		return err
@@ -138,6 +166,7 @@ func (s *Store) submit(ctx context.Context, r *request) error {
 func (w *writer) init(s *Store) error {
 	w.s = s
 	w.known = s.ctx.Clone()
+	s.acc.init(w.known)
 	w.redactions = s.red.snapshot()
 	origin := s.cfg.Origin
 	w.next = s.ctx.Highest(origin) + 1
@@ -244,15 +273,21 @@ func (w *writer) write(reqs []*request, n int) (*group, error) {
 			g.events = append(g.events, e)
 			r.acks = append(r.acks, Ack{EventID: e.ID, DeviceID: e.Device, Seq: e.Seq})
 		}
-		for _, e := range r.remote {
+		for i, e := range r.remote {
 			d := crdt.Dot{Origin: e.Device, Seq: e.Seq}
 			if w.known.Contains(d) || containsDot(added, d) {
 				continue
 			}
 			own := e.Device == w.s.cfg.Origin && e.Seq >= next // our own past, from a peer
-			e = w.writeForm(e)
-			w.note(e)
-			h := w.rb.addEvent(e, own)
+			form := w.writeForm(e)
+			w.note(form)
+			var h event.Hash
+			if form == e && i < len(r.encoded) && r.encoded[i] != nil {
+				h = w.rb.addEncoded(e, r.encoded[i], own)
+			} else {
+				h = w.rb.addEvent(form, own)
+			}
+			e = form
 			added = append(added, d)
 			if own {
 				next, head = e.Seq+1, h
@@ -278,6 +313,7 @@ func (w *writer) write(reqs []*request, n int) (*group, error) {
 	for _, e := range g.events {
 		w.known.Add(crdt.Dot{Origin: e.Device, Seq: e.Seq})
 	}
+	w.s.acc.add(g.events)
 	w.next, w.head = next, head
 	return g, nil
 }

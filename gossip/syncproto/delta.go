@@ -38,7 +38,10 @@ type Delta struct {
 	enc    []byte         // cached payload encoding, set by the sending session
 	encV   uint8          // the protocol version enc is in
 	wire   int            // payload length when decoded from a frame
-	valid  bool           // decoded from a frame: structure and events already checked
+	// raw[i] is Events[i]'s encoding within the decoded payload (canonical:
+	// the decoder accepts nothing else), kept to hash and store as it is.
+	raw   [][]byte
+	valid bool // decoded from a frame: structure and events already checked
 }
 
 // Type returns TypeDelta.
@@ -96,7 +99,8 @@ func (d *Delta) encode(b, tmp []byte, v uint8) ([]byte, error) {
 	return b, nil
 }
 
-// UnmarshalBinary decodes a DELTA payload of the newest version,
+// UnmarshalBinary decodes a DELTA payload of the newest version (keeping
+// references into b, which the caller must not modify afterwards),
 // validating every event (event.Decode) and the structure; it does not
 // verify the seal's signature, the hash chain or a redaction's signature,
 // which need the whole run or the replica's policy.
@@ -120,6 +124,8 @@ func (d *Delta) decode(b []byte, v uint8) error {
 		return r.err
 	}
 	events := make([]*event.Event, 0, n)
+	raws := make([][]byte, 0, n)
+	var dec event.Decoder // one origin: its strings are shared; payloads alias b
 	for i := uint64(0); i < n && r.err == nil; i++ {
 		l := r.uvarint("event length")
 		if r.err == nil && l > event.MaxEncodedLen {
@@ -129,7 +135,7 @@ func (d *Delta) decode(b []byte, v uint8) error {
 		if r.err != nil {
 			break
 		}
-		e, err := event.Decode(raw)
+		e, err := dec.Decode(raw)
 		if err != nil {
 			return fmt.Errorf("%w: DELTA event %d: %w", ErrMalformed, i, err)
 		}
@@ -137,6 +143,7 @@ func (d *Delta) decode(b []byte, v uint8) error {
 			return fmt.Errorf("%w: DELTA event %d is redacted, which protocol version %d cannot carry", ErrMalformed, i, v)
 		}
 		events = append(events, e)
+		raws = append(raws, raw)
 	}
 	seal := decodeSealField(&r)
 	if err := r.finish(); err != nil {
@@ -145,7 +152,7 @@ func (d *Delta) decode(b []byte, v uint8) error {
 	if err := checkDelta(events, seal); err != nil {
 		return fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
-	*d = Delta{Events: events, Seal: seal, wire: len(b), valid: true}
+	*d = Delta{Events: events, Seal: seal, wire: len(b), valid: true, raw: raws}
 	return nil
 }
 

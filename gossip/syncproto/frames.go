@@ -153,8 +153,12 @@ func (*Done) UnmarshalBinary(b []byte) error {
 // Ack acknowledges one DELTA: the receiver has buffered it or, for the
 // frame that completes a sealed run, durably applied the run.
 type Ack struct {
-	Applied uint64   // events this DELTA made the receiver apply
-	Digest  [16]byte // the receiver's HELLO digest after applying
+	Applied uint64 // events this DELTA made the receiver apply
+	// Digest is the receiver's HELLO digest as of the last time it had
+	// no apply outstanding (it is informational: computing it means
+	// waiting for the receiver's index, which a busy receiver does only
+	// when it catches up).
+	Digest [16]byte
 }
 
 // Type returns TypeAck.

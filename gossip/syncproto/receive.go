@@ -9,12 +9,17 @@ import (
 // the peer one ACK per DELTA, in order.
 type receiver struct {
 	pend      []*event.Event // the unsealed run so far
+	pendRaw   [][]byte       // their encodings as received, nil where unknown
 	pendBytes int            // its DELTA payload bytes
 	applying  []pendingApply // Apply effects not yet confirmed, oldest first
 	heldBytes int            // DELTA payload bytes of those applies
 	held      map[crdt.Dot]heldEvent
-	acks      []ackEntry // ACKs owed, in DELTA order
-	digest    [16]byte   // our HELLO digest as of the last confirmed apply
+	// last is, per origin, the last event this session handed out to be
+	// applied: the next run of that origin follows it, and checking that
+	// must not wait for the replica to index what it just stored.
+	last   map[string]lastApplied
+	acks   []ackEntry // ACKs owed, in DELTA order
+	digest [16]byte   // our HELLO digest as of the last confirmed apply
 }
 
 // heldEvent is an event handed out in an Apply that is not yet confirmed.
@@ -23,8 +28,14 @@ type heldEvent struct {
 	hash event.Hash
 }
 
+type lastApplied struct {
+	seq  uint64
+	hash event.Hash
+}
+
 type pendingApply struct {
-	events, bytes int
+	events []*event.Event // the events handed out, held until confirmed
+	bytes  int
 }
 
 // maxOwedAcks bounds the ACKs a receiver owes: an honest sender has at most
@@ -75,47 +86,60 @@ func (s *Session) onDelta(d *Delta) error {
 	}
 	s.res.EventsIn += uint64(len(d.Events))
 	rc.pend = append(rc.pend, d.Events...)
+	if len(d.raw) == len(d.Events) {
+		rc.pendRaw = append(rc.pendRaw, d.raw...)
+	} else {
+		rc.pendRaw = append(rc.pendRaw, make([][]byte, len(d.Events))...)
+	}
 	rc.pendBytes += size
 	if d.Seal == nil {
 		rc.acks = append(rc.acks, ackEntry{})
 		s.flushAcks()
 		return nil
 	}
-	run, runBytes := rc.pend, rc.pendBytes
-	rc.pend, rc.pendBytes = nil, 0
-	fresh, hashes, err := s.checkRun(run, d.Seal)
+	run, raws, runBytes := rc.pend, rc.pendRaw, rc.pendBytes
+	rc.pend, rc.pendRaw, rc.pendBytes = nil, nil, 0
+	fresh, err := s.checkRun(run, raws, d.Seal)
 	if err != nil {
 		return err
 	}
-	if len(fresh) == 0 {
+	if len(fresh.events) == 0 {
 		rc.acks = append(rc.acks, ackEntry{})
 	} else {
-		s.emitApply(fresh, hashes, d.Seal, runBytes)
+		s.emitApply(fresh, d.Seal, runBytes)
 	}
 	s.flushAcks()
 	return nil
 }
 
-// checkRun verifies a sealed run and compares it with what we hold. It
-// returns the events we do not hold, with their hashes.
-func (s *Session) checkRun(run []*event.Event, seal *event.Seal) ([]*event.Event, []event.Hash, error) {
-	hashes, err := verifyRun(nil, run, seal)
+// freshEvents are the events of a verified run that we do not hold, with
+// their hashes and, where known, their encodings as received.
+type freshEvents struct {
+	events  []*event.Event
+	hashes  []event.Hash
+	encoded [][]byte
+}
+
+// checkRun verifies a sealed run (raws[i], when not nil, is run[i]'s
+// encoding as received) and compares it with what we hold. It returns the
+// events we do not hold.
+func (s *Session) checkRun(run []*event.Event, raws [][]byte, seal *event.Seal) (freshEvents, error) {
+	var fresh freshEvents
+	hashes, err := verifyRunEncoded(nil, run, raws, seal)
 	if err != nil {
-		return nil, nil, err
+		return fresh, err
 	}
 	skip, err := s.checkRedactions(run)
 	if err != nil {
-		return nil, nil, err
+		return fresh, err
 	}
 	first := run[0]
 	if first.Seq > 1 {
 		d := crdt.Dot{Origin: first.Device, Seq: first.Seq - 1}
 		if h, ok := s.heldHash(d); ok && h != first.Prev {
-			return nil, nil, violation(CodeFork, "sealed %s/%d does not follow the held %s", first.Device, first.Seq, d)
+			return fresh, violation(CodeFork, "sealed %s/%d does not follow the held %s", first.Device, first.Seq, d)
 		}
 	}
-	var fresh []*event.Event
-	var fh []event.Hash
 	for i, e := range run {
 		d := crdt.Dot{Origin: e.Device, Seq: e.Seq}
 		h, ok := s.heldHash(d)
@@ -123,22 +147,26 @@ func (s *Session) checkRun(run []*event.Event, seal *event.Seal) ([]*event.Event
 			if i < skip {
 				continue // before a refused redaction: no seal of its own
 			}
-			fresh = append(fresh, e)
-			fh = append(fh, hashes[i])
+			fresh.events = append(fresh.events, e)
+			fresh.hashes = append(fresh.hashes, hashes[i])
+			fresh.encoded = append(fresh.encoded, raws[i])
 			continue
 		}
 		if h != hashes[i] {
 			s.recordFork(d, e)
-			return nil, nil, violation(CodeFork, "sealed %s differs from the held event", d)
+			return freshEvents{}, violation(CodeFork, "sealed %s differs from the held event", d)
 		}
 	}
-	return fresh, fh, nil
+	return fresh, nil
 }
 
 // heldHash is the hash of the event at d, held or being applied.
 func (s *Session) heldHash(d crdt.Dot) (event.Hash, bool) {
 	if h, ok := s.rcv.held[d]; ok {
 		return h.hash, true
+	}
+	if l, ok := s.rcv.last[d.Origin]; ok && l.seq == d.Seq {
+		return l.hash, true
 	}
 	return s.r.Hash(d)
 }
@@ -155,27 +183,38 @@ func (s *Session) recordFork(d crdt.Dot, theirs *event.Event) {
 	}
 }
 
-func (s *Session) emitApply(fresh []*event.Event, hashes []event.Hash, seal *event.Seal, bytes int) {
+func (s *Session) emitApply(fresh freshEvents, seal *event.Seal, bytes int) {
 	rc := &s.rcv
-	for i, e := range fresh {
+	for i, e := range fresh.events {
 		d := crdt.Dot{Origin: e.Device, Seq: e.Seq}
-		rc.held[d] = heldEvent{ev: e, hash: hashes[i]}
+		rc.held[d] = heldEvent{ev: e, hash: fresh.hashes[i]}
 		s.got.Add(d)
 	}
-	rc.applying = append(rc.applying, pendingApply{events: len(fresh), bytes: bytes})
+	if rc.last == nil {
+		rc.last = map[string]lastApplied{}
+	}
+	n := len(fresh.events) - 1
+	rc.last[fresh.events[n].Device] = lastApplied{seq: fresh.events[n].Seq, hash: fresh.hashes[n]}
+	rc.applying = append(rc.applying, pendingApply{events: fresh.events, bytes: bytes})
 	rc.heldBytes += bytes
-	rc.acks = append(rc.acks, ackEntry{waiting: true, applied: uint64(len(fresh))})
-	s.out.Apply = append(s.out.Apply, Apply{Events: fresh, Hashes: hashes, Seals: []*event.Seal{seal}})
+	rc.acks = append(rc.acks, ackEntry{waiting: true, applied: uint64(len(fresh.events))})
+	s.out.Apply = append(s.out.Apply, Apply{Events: fresh.events, Hashes: fresh.hashes, Encoded: fresh.encoded,
+		Seals: []*event.Seal{seal}})
 }
 
-// applied handles the confirmation of the oldest n applies.
+// applied handles the confirmation of the oldest n applies: the replica
+// holds their events now, so they are no longer kept here.
 func (s *Session) applied(n int) {
 	rc := &s.rcv
 	var events int
 	for _, a := range rc.applying[:n] {
-		events += a.events
+		events += len(a.events)
 		rc.heldBytes -= a.bytes
+		for _, e := range a.events {
+			delete(rc.held, crdt.Dot{Origin: e.Device, Seq: e.Seq})
+		}
 	}
+	clear(rc.applying[:n])
 	rc.applying = rc.applying[n:]
 	s.res.Applied += uint64(events)
 	for i := 0; i < len(rc.acks) && n > 0; i++ {
@@ -184,24 +223,10 @@ func (s *Session) applied(n int) {
 			n--
 		}
 	}
-	s.forgetApplied()
-	rc.digest = digest16(s.r.Context())
-	s.flushAcks()
-}
-
-// forgetApplied drops the held events of confirmed applies: the replica
-// holds them now.
-func (s *Session) forgetApplied() {
-	rc := &s.rcv
 	if len(rc.applying) == 0 {
-		clear(rc.held)
-		return
+		rc.digest = digest16(s.r.Context())
 	}
-	for d := range rc.held {
-		if _, ok := s.r.Hash(d); ok {
-			delete(rc.held, d)
-		}
-	}
+	s.flushAcks()
 }
 
 // flushAcks sends the owed ACKs that are no longer waiting, in order.

@@ -43,6 +43,10 @@ type Apply struct {
 	Events []*event.Event
 	// Hashes[i] is Events[i].Hash(), computed during verification.
 	Hashes []event.Hash
+	// Encoded[i], when not nil, is Events[i]'s canonical encoding as it
+	// arrived (Events[i].AppendBinary gives the same bytes): a replica
+	// may store it as it is. Encoded may be shorter than Events.
+	Encoded [][]byte
 	// Seals are the seals that vouch for Events; store them so that the
 	// block the events join ends with a seal.
 	Seals []*event.Seal

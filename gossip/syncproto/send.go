@@ -80,24 +80,16 @@ func (s *Session) nextDelta() (*Delta, error) {
 	if sn.capped {
 		target = min(target, sn.cap)
 	}
-	events, seal, err := s.r.ReadRun(o, from, target, s.cfg.MaxBatchBytes)
+	d, count, last, err := s.readDelta(o, from, target)
 	if err != nil {
-		return nil, localError("read %s from %d: %w", o, from, err)
-	}
-	if err := checkRead(o, from, events, seal); err != nil {
 		return nil, err
 	}
-	d, scratch, err := newDelta(events, seal, sn.scratch, s.cfg.Version)
-	sn.scratch = scratch
-	if err != nil {
-		return nil, localError("encode DELTA: %w", err)
-	}
-	last := events[len(events)-1].Seq
+	seal := d.Seal
 	n := len(d.enc)
 	sn.origin, sn.through = o, last
 	sn.runBytes += n
 	sn.evBytes += n
-	sn.evCount += len(events)
+	sn.evCount += count
 	sn.cur.From = last + 1
 	if seal != nil {
 		sn.runBytes = 0
@@ -107,7 +99,7 @@ func (s *Session) nextDelta() (*Delta, error) {
 	} else if last == ^uint64(0) {
 		return nil, localError("unsealed run of %s reaches the last seq", o)
 	}
-	s.res.EventsOut += uint64(len(events))
+	s.res.EventsOut += uint64(count)
 	s.sent.AddRange(crdt.Range{Origin: o, From: from, To: last})
 	return d, nil
 }

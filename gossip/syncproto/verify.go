@@ -20,6 +20,13 @@ import (
 // the events' hashes. Errors are *ProtocolError with CodeNotContiguous,
 // CodeWrongOrigin, CodeBrokenChain or CodeBadSeal.
 func verifyRun(prev *event.Hash, run []*event.Event, seal *event.Seal) ([]event.Hash, error) {
+	return verifyRunEncoded(prev, run, nil, seal)
+}
+
+// verifyRunEncoded is verifyRun given, where encs[i] is not nil, run[i]'s
+// canonical encoding as received (the decoder accepts only canonical
+// encodings, so it is what AppendBinary would give): hashed as it is.
+func verifyRunEncoded(prev *event.Hash, run []*event.Event, encs [][]byte, seal *event.Seal) ([]event.Hash, error) {
 	if len(run) == 0 {
 		return nil, violation(CodeNotContiguous, "empty run")
 	}
@@ -41,6 +48,10 @@ func verifyRun(prev *event.Hash, run []*event.Event, seal *event.Seal) ([]event.
 		}
 		if e.Redaction != nil { // a redacted event keeps the original's hash
 			hashes[i] = e.Redaction.Hash
+			continue
+		}
+		if i < len(encs) && encs[i] != nil {
+			hashes[i] = sha256.Sum256(encs[i])
 			continue
 		}
 		buf = e.AppendBinary(buf[:0])

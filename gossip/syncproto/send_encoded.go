@@ -1,0 +1,105 @@
+package syncproto
+
+import (
+	"bytes"
+	"encoding/binary"
+
+	"github.com/rumor-sync/rumor/event"
+)
+
+// EncodedReader is implemented by a Replica that can hand out a run as
+// its stored encodings (store.Store does): a sending session then passes
+// them on without decoding and re-encoding every event.
+type EncodedReader interface {
+	// ReadRunEncoded is ReadRun returning each event's canonical
+	// encoding (event.Event.AppendBinary of what ReadRun returns).
+	ReadRunEncoded(origin string, from, to uint64, maxBytes int) ([]event.Encoded, *event.Seal, error)
+}
+
+// readDelta reads the next DELTA of origin o from seq from (ending at a
+// seal at or after target, or sooner) and returns it with its event count
+// and last seq.
+func (s *Session) readDelta(o string, from, target uint64) (*Delta, int, uint64, error) {
+	sn := &s.snd
+	if er, ok := s.r.(EncodedReader); ok {
+		encs, seal, err := er.ReadRunEncoded(o, from, target, s.cfg.MaxBatchBytes)
+		if err != nil {
+			return nil, 0, 0, localError("read %s from %d: %w", o, from, err)
+		}
+		if err := checkReadEncoded(o, from, encs, seal); err != nil {
+			return nil, 0, 0, err
+		}
+		d, scratch, err := newEncodedDelta(encs, seal, sn.scratch, s.cfg.Version)
+		sn.scratch = scratch
+		if err != nil {
+			return nil, 0, 0, localError("encode DELTA: %w", err)
+		}
+		return d, len(encs), encs[len(encs)-1].Seq, nil
+	}
+	events, seal, err := s.r.ReadRun(o, from, target, s.cfg.MaxBatchBytes)
+	if err != nil {
+		return nil, 0, 0, localError("read %s from %d: %w", o, from, err)
+	}
+	if err := checkRead(o, from, events, seal); err != nil {
+		return nil, 0, 0, err
+	}
+	d, scratch, err := newDelta(events, seal, sn.scratch, s.cfg.Version)
+	sn.scratch = scratch
+	if err != nil {
+		return nil, 0, 0, localError("encode DELTA: %w", err)
+	}
+	return d, len(events), events[len(events)-1].Seq, nil
+}
+
+// checkReadEncoded is checkRead for encodings: a contiguous run from from,
+// and a seal (if any) of origin over its last event. That each encoding is
+// of origin's event at its seq is the replica's promise; the receiver
+// verifies every event anyway.
+func checkReadEncoded(origin string, from uint64, encs []event.Encoded, seal *event.Seal) error {
+	if len(encs) == 0 {
+		return localError("replica holds %s/%d in its context but returned nothing (unsealed run?)", origin, from)
+	}
+	for i, e := range encs {
+		if e.Seq != from+uint64(i) || len(e.Bytes) == 0 {
+			return localError("replica returned a non-contiguous run of %s from %d", origin, from)
+		}
+	}
+	last := encs[len(encs)-1]
+	if seal != nil && (seal.Origin != origin || seal.Seq != last.Seq) {
+		return localError("replica returned seal %s/%d for a run ending at %d", seal.Origin, seal.Seq, last.Seq)
+	}
+	return nil
+}
+
+// newEncodedDelta builds an outgoing DELTA of version v from stored
+// encodings: the same payload newDelta gives for the decoded events. The
+// Delta carries only its encoding (Events is nil): it is for sending.
+func newEncodedDelta(encs []event.Encoded, seal *event.Seal, scratch []byte, v uint8) (*Delta, []byte, error) {
+	b := binary.AppendUvarint(scratch[:0], uint64(len(encs)))
+	for _, e := range encs {
+		if e.Redacted() && v < Version2 {
+			return nil, scratch, localError("protocol version %d cannot carry the redacted event at seq %d", v, e.Seq)
+		}
+		if len(e.Bytes) > event.MaxEncodedLen {
+			return nil, scratch, localError("event at seq %d encodes to %d bytes, limit %d", e.Seq, len(e.Bytes), event.MaxEncodedLen)
+		}
+		b = binary.AppendUvarint(b, uint64(len(e.Bytes)))
+		b = append(b, e.Bytes...)
+	}
+	b = appendSealField(b, seal)
+	if len(b) > MaxFrame {
+		return nil, b, localError("DELTA payload of %d bytes exceeds %d", len(b), MaxFrame)
+	}
+	return &Delta{Seal: seal, enc: bytes.Clone(b), encV: v}, b, nil
+}
+
+// appendSealField appends a DELTA's seal flag and seal.
+func appendSealField(b []byte, seal *event.Seal) []byte {
+	if seal == nil {
+		return append(b, 0)
+	}
+	enc := seal.AppendBinary(nil)
+	b = append(b, 1)
+	b = binary.AppendUvarint(b, uint64(len(enc)))
+	return append(b, enc...)
+}

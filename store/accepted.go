@@ -1,0 +1,45 @@
+package store
+
+import (
+	"sync"
+
+	"github.com/rumor-sync/rumor/crdt"
+	"github.com/rumor-sync/rumor/event"
+)
+
+// acceptedDots is every dot the writer has taken in: written to the log
+// (durable or about to be) or installed. It is a superset of the committed
+// context, so a dot outside it is not held, which a reader can tell at
+// once instead of waiting for the index to catch up with the log.
+type acceptedDots struct {
+	mu  sync.RWMutex
+	ctx *crdt.Context // nil until the writer starts
+}
+
+func (a *acceptedDots) init(c *crdt.Context) {
+	a.mu.Lock()
+	a.ctx = c.Clone()
+	a.mu.Unlock()
+}
+
+func (a *acceptedDots) add(events []*event.Event) {
+	a.mu.Lock()
+	for _, e := range events {
+		a.ctx.Add(crdt.Dot{Origin: e.Device, Seq: e.Seq})
+	}
+	a.mu.Unlock()
+}
+
+func (a *acceptedDots) merge(c *crdt.Context) {
+	a.mu.Lock()
+	a.ctx.Merge(c)
+	a.mu.Unlock()
+}
+
+// mayHold reports whether d may be held: false only when it certainly is
+// not.
+func (a *acceptedDots) mayHold(d crdt.Dot) bool {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.ctx == nil || a.ctx.Contains(d)
+}
