@@ -16,6 +16,7 @@ import (
 	"github.com/rumor-sync/rumor/event"
 	"github.com/rumor-sync/rumor/gossip"
 	"github.com/rumor-sync/rumor/gossip/mesh"
+	"github.com/rumor-sync/rumor/gossip/syncproto"
 	"github.com/rumor-sync/rumor/metrics"
 	"github.com/rumor-sync/rumor/node/series"
 	"github.com/rumor-sync/rumor/schema"
@@ -61,6 +62,10 @@ type Node struct {
 var (
 	_ api.EventStore = (*store.Store)(nil)
 	_ api.BlobStore  = (*cas.Store)(nil)
+	// The sync fast paths: runs sent as stored encodings, received runs
+	// checked without a lookup per event.
+	_ syncproto.EncodedReader = (*store.Store)(nil)
+	_ syncproto.HighestReader = (*store.Store)(nil)
 )
 
 // New opens the node's data directory (creating it and its identity on

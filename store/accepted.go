@@ -43,3 +43,25 @@ func (a *acceptedDots) mayHold(d crdt.Dot) bool {
 	defer a.mu.RUnlock()
 	return a.ctx == nil || a.ctx.Contains(d)
 }
+
+func (a *acceptedDots) highest(origin string) (uint64, bool) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if a.ctx == nil {
+		return 0, false
+	}
+	return a.ctx.Highest(origin), true
+}
+
+// Highest returns the highest seq of origin the store holds or is
+// storing: it holds no event of origin past it. It does not wait for the
+// index.
+func (s *Store) Highest(origin string) uint64 {
+	if h, ok := s.acc.highest(origin); ok {
+		return h
+	}
+	s.waitIndexed()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.ctx.Highest(origin)
+}

@@ -26,6 +26,8 @@ var (
 	_ Replica    = (*MemReplica)(nil)
 	_ Redactions = (*MemReplica)(nil)
 	_ Floored    = (*MemReplica)(nil)
+
+	_ HighestReader = (*MemReplica)(nil)
 )
 
 type memLog struct {
@@ -47,6 +49,10 @@ func NewMemReplica() *MemReplica {
 
 // Context returns a copy of the replica's causal context.
 func (m *MemReplica) Context() *crdt.Context { return m.ctx.Clone() }
+
+// Highest returns the highest seq of origin held (0 if none): the replica
+// holds no event of origin past it.
+func (m *MemReplica) Highest(origin string) uint64 { return m.ctx.Highest(origin) }
 
 // Hash returns the hash of the held event at d.
 func (m *MemReplica) Hash(d crdt.Dot) (event.Hash, bool) {

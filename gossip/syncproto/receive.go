@@ -1,6 +1,9 @@
 package syncproto
 
 import (
+	"cmp"
+	"slices"
+
 	"github.com/rumor-sync/rumor/crdt"
 	"github.com/rumor-sync/rumor/event"
 )
@@ -13,29 +16,51 @@ type receiver struct {
 	pendBytes int            // its DELTA payload bytes
 	applying  []pendingApply // Apply effects not yet confirmed, oldest first
 	heldBytes int            // DELTA payload bytes of those applies
-	held      map[crdt.Dot]heldEvent
 	// last is, per origin, the last event this session handed out to be
-	// applied: the next run of that origin follows it, and checking that
-	// must not wait for the replica to index what it just stored.
+	// applied and the highest seq it handed out: the next run of that
+	// origin follows it, and checking that must not wait for the replica
+	// to index what it just stored.
 	last   map[string]lastApplied
 	acks   []ackEntry // ACKs owed, in DELTA order
 	digest [16]byte   // our HELLO digest as of the last confirmed apply
 }
 
-// heldEvent is an event handed out in an Apply that is not yet confirmed.
-type heldEvent struct {
-	ev   *event.Event
-	hash event.Hash
-}
-
 type lastApplied struct {
-	seq  uint64
-	hash event.Hash
+	seq, max uint64
+	hash     event.Hash
 }
 
+// pendingApply is an Apply handed out and not yet confirmed: its events
+// (of one origin, ascending by seq) count as held until then.
 type pendingApply struct {
-	events []*event.Event // the events handed out, held until confirmed
+	events []*event.Event
+	hashes []event.Hash
 	bytes  int
+}
+
+// find returns the index of the event at d in a, or -1.
+func (a *pendingApply) find(d crdt.Dot) int {
+	evs := a.events
+	if len(evs) == 0 || evs[0].Device != d.Origin || d.Seq < evs[0].Seq || d.Seq > evs[len(evs)-1].Seq {
+		return -1
+	}
+	i, ok := slices.BinarySearchFunc(evs, d.Seq, func(e *event.Event, seq uint64) int { return cmp.Compare(e.Seq, seq) })
+	if !ok {
+		return -1
+	}
+	return i
+}
+
+// applyingEvent returns the event at d in an apply not yet confirmed, with
+// its hash.
+func (rc *receiver) applyingEvent(d crdt.Dot) (*event.Event, event.Hash, bool) {
+	for i := len(rc.applying) - 1; i >= 0; i-- {
+		a := &rc.applying[i]
+		if j := a.find(d); j >= 0 {
+			return a.events[j], a.hashes[j], true
+		}
+	}
+	return nil, event.Hash{}, false
 }
 
 // maxOwedAcks bounds the ACKs a receiver owes: an honest sender has at most
@@ -140,6 +165,9 @@ func (s *Session) checkRun(run []*event.Event, raws [][]byte, seal *event.Seal) 
 			return fresh, violation(CodeFork, "sealed %s/%d does not follow the held %s", first.Device, first.Seq, d)
 		}
 	}
+	if skip == 0 && s.noneHeld(first.Device, first.Seq) { // the common case: all new
+		return freshEvents{events: run, hashes: hashes, encoded: raws}, nil
+	}
 	for i, e := range run {
 		d := crdt.Dot{Origin: e.Device, Seq: e.Seq}
 		h, ok := s.heldHash(d)
@@ -162,8 +190,8 @@ func (s *Session) checkRun(run []*event.Event, raws [][]byte, seal *event.Seal) 
 
 // heldHash is the hash of the event at d, held or being applied.
 func (s *Session) heldHash(d crdt.Dot) (event.Hash, bool) {
-	if h, ok := s.rcv.held[d]; ok {
-		return h.hash, true
+	if _, h, ok := s.rcv.applyingEvent(d); ok {
+		return h, true
 	}
 	if l, ok := s.rcv.last[d.Origin]; ok && l.seq == d.Seq {
 		return l.hash, true
@@ -171,10 +199,34 @@ func (s *Session) heldHash(d crdt.Dot) (event.Hash, bool) {
 	return s.r.Hash(d)
 }
 
+// noneHeld reports whether no event of origin from seq from on is held or
+// being applied, as far as can be told at once: the replica holds nothing
+// of origin past Highest, and this session handed out nothing past its
+// last.max.
+func (s *Session) noneHeld(origin string, from uint64) bool {
+	hr, ok := s.r.(HighestReader)
+	if !ok {
+		return false
+	}
+	if l, ok := s.rcv.last[origin]; ok && l.max >= from {
+		return false
+	}
+	return hr.Highest(origin) < from
+}
+
+// HighestReader is implemented by a Replica that can tell at once the
+// highest seq of an origin it holds or is storing (store.Store and
+// MemReplica do): a received run above it needs no lookup per event.
+type HighestReader interface {
+	// Highest returns a seq past which the replica holds no event of
+	// origin.
+	Highest(origin string) uint64
+}
+
 func (s *Session) recordFork(d crdt.Dot, theirs *event.Event) {
 	var ours *event.Event
-	if h, ok := s.rcv.held[d]; ok {
-		ours = h.ev
+	if e, _, ok := s.rcv.applyingEvent(d); ok {
+		ours = e
 	} else if evs, _, err := s.r.ReadRun(d.Origin, d.Seq, d.Seq, 1); err == nil && len(evs) > 0 && evs[0].Seq == d.Seq {
 		ours = evs[0]
 	}
@@ -185,17 +237,14 @@ func (s *Session) recordFork(d crdt.Dot, theirs *event.Event) {
 
 func (s *Session) emitApply(fresh freshEvents, seal *event.Seal, bytes int) {
 	rc := &s.rcv
-	for i, e := range fresh.events {
-		d := crdt.Dot{Origin: e.Device, Seq: e.Seq}
-		rc.held[d] = heldEvent{ev: e, hash: fresh.hashes[i]}
-		s.got.Add(d)
-	}
+	addDots(&s.got, fresh.events)
 	if rc.last == nil {
 		rc.last = map[string]lastApplied{}
 	}
 	n := len(fresh.events) - 1
-	rc.last[fresh.events[n].Device] = lastApplied{seq: fresh.events[n].Seq, hash: fresh.hashes[n]}
-	rc.applying = append(rc.applying, pendingApply{events: fresh.events, bytes: bytes})
+	origin, seq := fresh.events[n].Device, fresh.events[n].Seq
+	rc.last[origin] = lastApplied{seq: seq, max: max(seq, rc.last[origin].max), hash: fresh.hashes[n]}
+	rc.applying = append(rc.applying, pendingApply{events: fresh.events, hashes: fresh.hashes, bytes: bytes})
 	rc.heldBytes += bytes
 	rc.acks = append(rc.acks, ackEntry{waiting: true, applied: uint64(len(fresh.events))})
 	s.out.Apply = append(s.out.Apply, Apply{Events: fresh.events, Hashes: fresh.hashes, Encoded: fresh.encoded,
@@ -210,9 +259,6 @@ func (s *Session) applied(n int) {
 	for _, a := range rc.applying[:n] {
 		events += len(a.events)
 		rc.heldBytes -= a.bytes
-		for _, e := range a.events {
-			delete(rc.held, crdt.Dot{Origin: e.Device, Seq: e.Seq})
-		}
 	}
 	clear(rc.applying[:n])
 	rc.applying = rc.applying[n:]
@@ -237,4 +283,17 @@ func (s *Session) flushAcks() {
 		s.send(&Ack{Applied: rc.acks[i].applied, Digest: rc.digest})
 	}
 	rc.acks = rc.acks[i:]
+}
+
+// addDots adds the dots of events (ascending seqs of one origin) to c, a
+// range at a time.
+func addDots(c *crdt.Context, events []*event.Event) {
+	for i := 0; i < len(events); {
+		j := i + 1
+		for j < len(events) && events[j].Seq == events[j-1].Seq+1 {
+			j++
+		}
+		c.AddRange(crdt.Range{Origin: events[i].Device, From: events[i].Seq, To: events[j-1].Seq})
+		i = j
+	}
 }

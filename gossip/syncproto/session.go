@@ -101,7 +101,6 @@ func NewSession(cfg SessionConfig, r Replica, initiator bool) *Session {
 	s.red, _ = r.(Redactions)
 	s.codec = Codec{version: s.cfg.Version}
 	s.res.Version = s.cfg.Version
-	s.rcv.held = make(map[crdt.Dot]heldEvent)
 	return s
 }
 
