@@ -24,8 +24,13 @@ func (a *acceptedDots) init(c *crdt.Context) {
 
 func (a *acceptedDots) add(events []*event.Event) {
 	a.mu.Lock()
-	for _, e := range events {
-		a.ctx.Add(crdt.Dot{Origin: e.Device, Seq: e.Seq})
+	for i := 0; i < len(events); { // a contiguous range of one origin at a time
+		j := i + 1
+		for j < len(events) && events[j].Device == events[i].Device && events[j].Seq == events[j-1].Seq+1 {
+			j++
+		}
+		a.ctx.AddRange(crdt.Range{Origin: events[i].Device, From: events[i].Seq, To: events[j-1].Seq})
+		i = j
 	}
 	a.mu.Unlock()
 }

@@ -259,7 +259,7 @@ func (w *writer) write(reqs []*request, n int) (*group, error) {
 	defer w.publishHLC()
 	g := &group{reqs: reqs, events: make([]*event.Event, 0, n)}
 	next, head := w.next, w.head
-	var added []crdt.Dot
+	added := crdt.NewContext() // remote dots written in this group: two requests may carry the same
 	w.rb.reset()
 	for _, r := range reqs {
 		if len(r.inputs) > 0 {
@@ -275,7 +275,7 @@ func (w *writer) write(reqs []*request, n int) (*group, error) {
 		}
 		for i, e := range r.remote {
 			d := crdt.Dot{Origin: e.Device, Seq: e.Seq}
-			if w.known.Contains(d) || containsDot(added, d) {
+			if w.known.Contains(d) || !added.Add(d) {
 				continue
 			}
 			own := e.Device == w.s.cfg.Origin && e.Seq >= next // our own past, from a peer
@@ -288,7 +288,6 @@ func (w *writer) write(reqs []*request, n int) (*group, error) {
 				h = w.rb.addEvent(form, own)
 			}
 			e = form
-			added = append(added, d)
 			if own {
 				next, head = e.Seq+1, h
 			}
@@ -352,18 +351,6 @@ func localEvent(in *event.Input, id uuid.UUID, origin string, seq uint64, now in
 func hasLocal(reqs []*request) bool {
 	for _, r := range reqs {
 		if len(r.inputs) > 0 {
-			return true
-		}
-	}
-	return false
-}
-
-// containsDot reports whether d is among the dots added to this group; a
-// group rarely holds the same remote dot twice, so a scan of the few
-// duplicates candidates is cheap.
-func containsDot(added []crdt.Dot, d crdt.Dot) bool {
-	for i := len(added) - 1; i >= 0 && i >= len(added)-64; i-- {
-		if added[i] == d {
 			return true
 		}
 	}

@@ -21,8 +21,11 @@ import (
 const maxLenBytes = 4
 
 // readChunk bounds how much ReadFrame allocates ahead of the bytes it has
-// actually received.
-const readChunk = 64 << 10
+// actually received: a frame up to it is read into one allocation of its
+// size, a longer one grows as its bytes arrive. It is the size of a full
+// DELTA at the default batch size (with its framing), so catching up
+// costs no regrowing.
+const readChunk = DefaultMaxBatchBytes + 64<<10
 
 // Codec reads and writes the frames of one protocol version. The zero
 // Codec speaks the newest, Version. A Codec is a small value, safe to copy

@@ -233,7 +233,7 @@ func TestReadFrameAllocatesAsBytesArrive(t *testing.T) {
 	if !errors.Is(err, ErrMalformed) {
 		t.Fatalf("got %v", err)
 	}
-	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+	if n := after.TotalAlloc - before.TotalAlloc; n > readChunk+64<<10 { // not the 16 MiB declared
 		t.Fatalf("allocated %d bytes for a 3-byte payload", n)
 	}
 }
