@@ -154,10 +154,10 @@ func (*Done) UnmarshalBinary(b []byte) error {
 // frame that completes a sealed run, durably applied the run.
 type Ack struct {
 	Applied uint64 // events this DELTA made the receiver apply
-	// Digest is the receiver's HELLO digest as of the last time it had
-	// no apply outstanding (it is informational: computing it means
-	// waiting for the receiver's index, which a busy receiver does only
-	// when it catches up).
+	// Digest is the receiver's HELLO digest as of its HELLO or, once the
+	// peer has sent DONE, after its last apply. It is informational:
+	// computing it means waiting for the receiver's index, which a
+	// receiver does not do while runs are still arriving.
 	Digest [16]byte
 }
 

@@ -269,7 +269,7 @@ func (s *Session) applied(n int) {
 			n--
 		}
 	}
-	if len(rc.applying) == 0 {
+	if len(rc.applying) == 0 && len(rc.pend) == 0 && s.gotDone {
 		rc.digest = digest16(s.r.Context())
 	}
 	s.flushAcks()
