@@ -239,7 +239,7 @@ func (d *decoder) uvarint() uint64 {
 		return 0
 	}
 	v, n := binary.Uvarint(d.b[d.off:])
-	if n <= 0 || n != len(binary.AppendUvarint(nil, v)) {
+	if n <= 0 || n != uvarintLen(v) { // canonical: the shortest form
 		d.fail("bad varint at byte %d", d.off)
 		return 0
 	}
@@ -252,7 +252,7 @@ func (d *decoder) varint() int64 {
 		return 0
 	}
 	v, n := binary.Varint(d.b[d.off:])
-	if n <= 0 || n != len(binary.AppendVarint(nil, v)) {
+	if n <= 0 || n != varintLen(v) { // canonical: the shortest form
 		d.fail("bad varint at byte %d", d.off)
 		return 0
 	}
