@@ -138,7 +138,9 @@ func (s *Store) scanOrigin(sc *scanner) error {
 				seek = eventKey(crdt.Dot{Origin: q.Device, Seq: r.last() + 1})
 			}
 		}
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 64})
+		// Run values are small and kept in the LSM tree (below the value
+		// threshold): prefetching them only costs goroutines and copies.
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: false})
 		defer it.Close()
 		for it.Seek(seek); it.Valid() && !sc.full(); it.Next() {
 			d, err := decodeEventKey(it.Item().Key())
