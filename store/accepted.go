@@ -24,14 +24,7 @@ func (a *acceptedDots) init(c *crdt.Context) {
 
 func (a *acceptedDots) add(events []*event.Event) {
 	a.mu.Lock()
-	for i := 0; i < len(events); { // a contiguous range of one origin at a time
-		j := i + 1
-		for j < len(events) && events[j].Device == events[i].Device && events[j].Seq == events[j-1].Seq+1 {
-			j++
-		}
-		a.ctx.AddRange(crdt.Range{Origin: events[i].Device, From: events[i].Seq, To: events[j-1].Seq})
-		i = j
-	}
+	addEventDots(a.ctx, events)
 	a.mu.Unlock()
 }
 
@@ -69,4 +62,17 @@ func (s *Store) Highest(origin string) uint64 {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.ctx.Highest(origin)
+}
+
+// addEventDots adds the dots of events to c, a contiguous range of one
+// origin at a time.
+func addEventDots(c *crdt.Context, events []*event.Event) {
+	for i := 0; i < len(events); {
+		j := i + 1
+		for j < len(events) && events[j].Device == events[i].Device && events[j].Seq == events[j-1].Seq+1 {
+			j++
+		}
+		c.AddRange(crdt.Range{Origin: events[i].Device, From: events[i].Seq, To: events[j-1].Seq})
+		i = j
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 
 	"github.com/rumor-sync/rumor/event"
 )
@@ -23,11 +24,22 @@ type recordBuilder struct {
 	scratch []byte
 }
 
-// reset starts a new record. The event count is written by finish, so the
-// events start at a fixed offset: kind byte plus a reserved 4-byte count.
+// reset starts a new record. Its frame header (see framed) and event count
+// (see finish) are written at the end, so the buffer starts with room for
+// them: header, kind byte, reserved 4-byte count, then the events.
 func (r *recordBuilder) reset() {
-	r.buf = append(r.buf[:0], recordEvents, 0, 0, 0, 0)
+	r.buf = append(r.buf[:0], make([]byte, frameHeader)...)
+	r.buf = append(r.buf, recordEvents, 0, 0, 0, 0)
 	r.offsets, r.lengths, r.count = r.offsets[:0], r.lengths[:0], 0
+}
+
+// framed returns the finished record with its frame header filled in, the
+// bytes to append to the log, without copying the payload.
+func (r *recordBuilder) framed() []byte {
+	payload := r.buf[frameHeader:]
+	binary.BigEndian.PutUint32(r.buf[0:4], uint32(len(payload)))
+	binary.BigEndian.PutUint32(r.buf[4:8], crc32.Checksum(payload, crcTable))
+	return r.buf
 }
 
 // addEvent appends e's canonical encoding and, when hash is set, returns
@@ -36,7 +48,7 @@ func (r *recordBuilder) reset() {
 func (r *recordBuilder) addEvent(e *event.Event, hash bool) event.Hash {
 	r.scratch = e.AppendBinary(r.scratch[:0])
 	r.buf = binary.AppendUvarint(r.buf, uint64(len(r.scratch)))
-	r.offsets = append(r.offsets, len(r.buf))
+	r.offsets = append(r.offsets, len(r.buf)-frameHeader)
 	r.lengths = append(r.lengths, len(r.scratch))
 	r.buf = append(r.buf, r.scratch...)
 	r.count++
@@ -53,7 +65,7 @@ func (r *recordBuilder) addEvent(e *event.Event, hash bool) event.Hash {
 // already known.
 func (r *recordBuilder) addEncoded(e *event.Event, enc []byte, hash bool) event.Hash {
 	r.buf = binary.AppendUvarint(r.buf, uint64(len(enc)))
-	r.offsets = append(r.offsets, len(r.buf))
+	r.offsets = append(r.offsets, len(r.buf)-frameHeader)
 	r.lengths = append(r.lengths, len(enc))
 	r.buf = append(r.buf, enc...)
 	r.count++
@@ -68,14 +80,14 @@ func (r *recordBuilder) addEncoded(e *event.Event, enc []byte, hash bool) event.
 
 // finish writes the event count, appends the seals and returns the payload.
 func (r *recordBuilder) finish(seals []event.Seal) []byte {
-	binary.BigEndian.PutUint32(r.buf[1:5], uint32(r.count))
+	binary.BigEndian.PutUint32(r.buf[frameHeader+1:frameHeader+5], uint32(r.count))
 	r.buf = binary.AppendUvarint(r.buf, uint64(len(seals)))
 	for i := range seals {
 		enc := seals[i].AppendBinary(nil)
 		r.buf = binary.AppendUvarint(r.buf, uint64(len(enc)))
 		r.buf = append(r.buf, enc...)
 	}
-	return r.buf
+	return r.buf[frameHeader:]
 }
 
 // parsedRecord is a decoded record payload.

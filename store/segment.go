@@ -112,7 +112,7 @@ func (s *segments) create(id uint32) error {
 	}
 	s.cur, s.curID, s.curSize = f, id, int64(len(segMagic))
 	s.ahead.reset(f, s.curSize)
-	s.ahead.maybeExtend(s.curSize, s.limit)
+	s.ahead.maybeExtend(s.curSize, s.limit, 0)
 	return nil
 }
 
@@ -143,7 +143,7 @@ func (s *segments) resume(id uint32, size int64, torn bool) error {
 	}
 	s.cur, s.curID, s.curSize = f, id, size
 	s.ahead.reset(f, max(st.Size(), size))
-	s.ahead.maybeExtend(size, s.limit)
+	s.ahead.maybeExtend(size, s.limit, 0)
 	return nil
 }
 
@@ -161,15 +161,8 @@ func (s *segments) appendRecord(frame []byte) (int64, error) {
 	}
 	s.curSize = end
 	s.ahead.wrote(end)
-	s.ahead.maybeExtend(end, s.limit)
+	s.ahead.maybeExtend(end, s.limit, int64(len(frame)))
 	return off + frameHeader, nil
-}
-
-// frame returns payload wrapped in its length and checksum header, reusing buf.
-func frame(buf, payload []byte) []byte {
-	buf = binary.BigEndian.AppendUint32(buf[:0], uint32(len(payload)))
-	buf = binary.BigEndian.AppendUint32(buf, crc32.Checksum(payload, crcTable))
-	return append(buf, payload...)
 }
 
 // readAt returns length bytes of segment id at off.

@@ -259,7 +259,9 @@ func (w *writer) write(reqs []*request, n int) (*group, error) {
 	defer w.publishHLC()
 	g := &group{reqs: reqs, events: make([]*event.Event, 0, n)}
 	next, head := w.next, w.head
-	added := crdt.NewContext() // remote dots written in this group: two requests may carry the same
+	// A group may carry the same remote dot twice (within a request or
+	// across two): added keeps those written.
+	added := crdt.NewContext()
 	w.rb.reset()
 	for _, r := range reqs {
 		if len(r.inputs) > 0 {
@@ -309,9 +311,7 @@ func (w *writer) write(reqs []*request, n int) (*group, error) {
 	if err := w.append(g); err != nil {
 		return nil, err
 	}
-	for _, e := range g.events {
-		w.known.Add(crdt.Dot{Origin: e.Device, Seq: e.Seq})
-	}
+	addEventDots(w.known, g.events)
 	w.s.acc.add(g.events)
 	w.next, w.head = next, head
 	return g, nil
@@ -320,7 +320,8 @@ func (w *writer) write(reqs []*request, n int) (*group, error) {
 // append frames the record, appends it to the current segment and records
 // each event's location.
 func (w *writer) append(g *group) error {
-	w.frame = frame(w.frame, w.rb.finish(g.seals))
+	w.rb.finish(g.seals)
+	w.frame = w.rb.framed()
 	if err := w.maybeRotate(len(w.frame)); err != nil {
 		return err
 	}
