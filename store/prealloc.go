@@ -13,17 +13,32 @@ import (
 // Overwriting blocks that already hold durable zeros changes no metadata,
 // so the fdatasync that acknowledges a commit flushes only our own bytes.
 // Measured on this project's machines (one 19 KiB record per sync):
-// p50 0.33 ms over zeros against 0.6-2.0 ms appending. The zeros are
-// written in the background, 1 MiB (zeroStep) at a time: they are dirty pages of
-// the segment until their own fdatasync, and a commit's fdatasync in that
-// window writes them out too, so larger steps made commits slower
-// (measured: 64 writers 110-177k events/s with 16 MiB steps against
-// 203-239k with 1 MiB; O_DIRECT zeros, which leave no dirty pages, were
-// no better, as they fill the device queue instead).
+// p50 0.33 ms over zeros against 0.6-2.0 ms appending.
+//
+// The zeros are written in the background, a step at a time, each step
+// made durable by its own fdatasync, which grows the file: a commit whose
+// fdatasync meets it waits. How often that happens is the commit
+// latency's tail, so the step depends on the records being written:
+//   - small records while the log serves one commit at a time (the last
+//     aloneGroups records each written once every earlier one was durable:
+//     latency matters) get 16 MiB steps: with 1 MiB steps one commit in ~45 met
+//     an extension and p99 was 10-13x one fdatasync; with 16 MiB it is
+//     1.9-2.9x;
+//   - other records get 1 MiB steps: under many writers a 16 MiB step's
+//     writeback stalled many commits for 40-60 ms (p99 110-230x);
+//   - bulk records (bulkRecord and up, a catch-up's megabytes) get none:
+//     they amortise the journal commit of an fdatasync that grows the file,
+//     while zeros for them would double the bytes written and make the next
+//     record wait for the zeros' own fdatasync.
+//
+// O_DIRECT zeros, which leave no dirty pages, were worse: they fill the
+// device queue instead. Commands: see the README's ingest benchmark.
 const (
-	zeroStep   = 1 << 20
-	zeroChunk  = 1 << 20   // bytes per write of zeros
-	bulkRecord = 256 << 10 // records this large grow the file instead
+	zeroStep      = 1 << 20
+	smallZeroStep = 16 << 20
+	smallRecord   = 64 << 10
+	zeroChunk     = 1 << 20   // bytes per write of zeros
+	bulkRecord    = 256 << 10 // records this large grow the file instead
 )
 
 var zeros = make([]byte, zeroChunk)
@@ -59,18 +74,27 @@ func (z *zeroAhead) reserve(end int64) {
 // wrote records that the file now reaches at least end.
 func (z *zeroAhead) wrote(end int64) { z.end = max(z.end, end) }
 
-// maybeExtend starts writing zeros past the end when the writer at pos is
-// within half a zeroStep of it, up to limit (the segment size), unless
-// the record just written was of record bytes, at least bulkRecord: large
-// records amortise the journal commit of an fdatasync that grows the file,
-// while zeros for them would double the bytes written and make the next
-// record wait for the zeros' own fdatasync (a catch-up writes records of
-// megabytes: measured 1 M events in 3.1-3.4 s with zeros, see the README).
-func (z *zeroAhead) maybeExtend(pos, limit, record int64) {
-	if z.f == nil || z.inflight != nil || z.end >= limit || z.end-pos >= zeroStep/2 || record >= bulkRecord {
+// stepFor returns the zero step after a record of the given size, written
+// while the log serves one commit at a time (lone) or not (see above; 0:
+// none).
+func stepFor(record int64, lone bool) int64 {
+	switch {
+	case record >= bulkRecord:
+		return 0
+	case record < smallRecord && lone:
+		return smallZeroStep
+	}
+	return zeroStep
+}
+
+// maybeExtend starts writing step bytes of zeros past the end when the
+// writer at pos is within half a step of it, up to limit (the segment
+// size). A step of 0 writes none.
+func (z *zeroAhead) maybeExtend(pos, limit, step int64) {
+	if z.f == nil || z.inflight != nil || z.end >= limit || z.end-pos >= step/2 {
 		return
 	}
-	start, n := z.end, min(zeroStep, limit-z.end)
+	start, n := z.end, min(step, limit-z.end)
 	ch := make(chan zeroResult, 1)
 	z.inflight = ch
 	go func(f *os.File) {

@@ -112,7 +112,7 @@ func (s *segments) create(id uint32) error {
 	}
 	s.cur, s.curID, s.curSize = f, id, int64(len(segMagic))
 	s.ahead.reset(f, s.curSize)
-	s.ahead.maybeExtend(s.curSize, s.limit, 0)
+	s.ahead.maybeExtend(s.curSize, s.limit, zeroStep)
 	return nil
 }
 
@@ -143,7 +143,7 @@ func (s *segments) resume(id uint32, size int64, torn bool) error {
 	}
 	s.cur, s.curID, s.curSize = f, id, size
 	s.ahead.reset(f, max(st.Size(), size))
-	s.ahead.maybeExtend(size, s.limit, 0)
+	s.ahead.maybeExtend(size, s.limit, zeroStep)
 	return nil
 }
 
@@ -151,7 +151,9 @@ func (s *segments) resume(id uint32, size int64, torn bool) error {
 // the offset of its payload. On a failed write the bytes are cleared back
 // to zeros, as far as that still works; the record is never acknowledged
 // either way.
-func (s *segments) appendRecord(frame []byte) (int64, error) {
+//
+// lone tells whether the log serves one commit at a time (see stepFor).
+func (s *segments) appendRecord(frame []byte, lone bool) (int64, error) {
 	off := s.curSize
 	end := off + int64(len(frame))
 	s.ahead.reserve(end)
@@ -161,7 +163,7 @@ func (s *segments) appendRecord(frame []byte) (int64, error) {
 	}
 	s.curSize = end
 	s.ahead.wrote(end)
-	s.ahead.maybeExtend(end, s.limit, int64(len(frame)))
+	s.ahead.maybeExtend(end, s.limit, stepFor(int64(len(frame)), lone))
 	return off + frameHeader, nil
 }
 

@@ -60,6 +60,9 @@ type writer struct {
 	rb    recordBuilder
 	frame []byte
 	seq   uint64 // groups written so far
+	// alone counts the groups in a row written while no earlier group was
+	// waiting for its fdatasync: one commit at a time (see stepFor).
+	alone int
 
 	// redactions are the redactions committed and in flight, by target.
 	redactions map[crdt.Dot]*event.Redaction
@@ -325,7 +328,12 @@ func (w *writer) append(g *group) error {
 	if err := w.maybeRotate(len(w.frame)); err != nil {
 		return err
 	}
-	off, err := w.s.segs.appendRecord(w.frame)
+	if w.s.ackedSeq.Load() == w.seq { // every earlier group is durable
+		w.alone++
+	} else {
+		w.alone = 0
+	}
+	off, err := w.s.segs.appendRecord(w.frame, w.alone >= aloneGroups)
 	if err != nil {
 		return err
 	}
@@ -357,6 +365,10 @@ func hasLocal(reqs []*request) bool {
 	}
 	return false
 }
+
+// aloneGroups is how many groups in a row must be written alone for the
+// log to count as serving one commit at a time.
+const aloneGroups = 32
 
 // maybeRotate starts a new segment if the next record would overflow this one.
 func (w *writer) maybeRotate(size int) error {
