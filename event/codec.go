@@ -101,13 +101,24 @@ type Decoder struct {
 // b, which must not be modified while the event is in use.
 func (d *Decoder) Decode(b []byte) (*Event, error) {
 	e := new(Event)
-	if err := e.unmarshal(b, d); err != nil {
-		return nil, err
-	}
-	if err := e.Validate(); err != nil {
+	if err := d.DecodeInto(e, b); err != nil {
 		return nil, err
 	}
 	return e, nil
+}
+
+// DecodeInto is Decode into e, so that a caller can decode many events
+// into one slice instead of allocating each. On error e is unchanged.
+func (d *Decoder) DecodeInto(e *Event, b []byte) error {
+	var out Event
+	if err := out.unmarshal(b, d); err != nil {
+		return err
+	}
+	if err := out.Validate(); err != nil {
+		return err
+	}
+	*e = out
+	return nil
 }
 
 // intern returns s as a string, the one last returned for the same bytes

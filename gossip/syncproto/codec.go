@@ -89,8 +89,24 @@ func (c Codec) AppendFrame(b []byte, m Message) ([]byte, error) {
 	return append(b, p...), nil
 }
 
-// WriteFrame writes m as one frame with a single Write call.
+// WriteFrame writes m as one frame: with a single Write call, or for a
+// payload of bigWrite bytes or more (a DELTA) with one for the header and
+// one for the payload, which it does not copy (callers write to a
+// buffered writer).
 func (c Codec) WriteFrame(w io.Writer, m Message) error {
+	if d, ok := m.(*Delta); ok && len(d.enc) >= bigWrite && d.encV == c.Version() {
+		hdr := binary.AppendUvarint([]byte{d.encV, byte(TypeDelta)}, uint64(len(d.enc)))
+		if len(d.enc) > MaxFrame {
+			return fmt.Errorf("syncproto: DELTA payload of %d bytes exceeds %d", len(d.enc), MaxFrame)
+		}
+		if _, err := w.Write(hdr); err != nil {
+			return fmt.Errorf("syncproto: write DELTA frame: %w", err)
+		}
+		if _, err := w.Write(d.enc); err != nil {
+			return fmt.Errorf("syncproto: write DELTA frame: %w", err)
+		}
+		return nil
+	}
 	frame, err := c.AppendFrame(nil, m)
 	if err != nil {
 		return err
@@ -100,6 +116,10 @@ func (c Codec) WriteFrame(w io.Writer, m Message) error {
 	}
 	return nil
 }
+
+// bigWrite is the payload size from which WriteFrame writes the payload
+// without copying it into a frame buffer.
+const bigWrite = 64 << 10
 
 // ReadFrame reads exactly one frame from r and decodes it. It checks the
 // version (the codec's), the type and the declared length against the

@@ -126,6 +126,7 @@ func (d *Delta) decode(b []byte, v uint8) error {
 	events := make([]*event.Event, 0, n)
 	raws := make([][]byte, 0, n)
 	var dec event.Decoder // one origin: its strings are shared; payloads alias b
+	var slab []event.Event // events are allocated a few hundred at a time
 	for i := uint64(0); i < n && r.err == nil; i++ {
 		l := r.uvarint("event length")
 		if r.err == nil && l > event.MaxEncodedLen {
@@ -135,8 +136,12 @@ func (d *Delta) decode(b []byte, v uint8) error {
 		if r.err != nil {
 			break
 		}
-		e, err := dec.Decode(raw)
-		if err != nil {
+		if len(slab) == 0 {
+			slab = make([]event.Event, min(n-i, 256))
+		}
+		e := &slab[0]
+		slab = slab[1:]
+		if err := dec.DecodeInto(e, raw); err != nil {
 			return fmt.Errorf("%w: DELTA event %d: %w", ErrMalformed, i, err)
 		}
 		if e.Redacted() && v < Version2 {

@@ -1,7 +1,6 @@
 package syncproto
 
 import (
-	"bytes"
 	"encoding/binary"
 
 	"github.com/rumor-sync/rumor/event"
@@ -75,7 +74,12 @@ func checkReadEncoded(origin string, from uint64, encs []event.Encoded, seal *ev
 // encodings: the same payload newDelta gives for the decoded events. The
 // Delta carries only its encoding (Events is nil): it is for sending.
 func newEncodedDelta(encs []event.Encoded, seal *event.Seal, scratch []byte, v uint8) (*Delta, []byte, error) {
-	b := binary.AppendUvarint(scratch[:0], uint64(len(encs)))
+	size := uvarintLen(uint64(len(encs))) + 2 + maxSealLen
+	for _, e := range encs {
+		size += uvarintLen(uint64(len(e.Bytes))) + len(e.Bytes)
+	}
+	// Built in its own buffer, which the Delta keeps: no copy.
+	b := binary.AppendUvarint(make([]byte, 0, size), uint64(len(encs)))
 	for _, e := range encs {
 		if e.Redacted() && v < Version2 {
 			return nil, scratch, localError("protocol version %d cannot carry the redacted event at seq %d", v, e.Seq)
@@ -88,9 +92,9 @@ func newEncodedDelta(encs []event.Encoded, seal *event.Seal, scratch []byte, v u
 	}
 	b = appendSealField(b, seal)
 	if len(b) > MaxFrame {
-		return nil, b, localError("DELTA payload of %d bytes exceeds %d", len(b), MaxFrame)
+		return nil, scratch, localError("DELTA payload of %d bytes exceeds %d", len(b), MaxFrame)
 	}
-	return &Delta{Seal: seal, enc: bytes.Clone(b), encV: v}, b, nil
+	return &Delta{Seal: seal, enc: b, encV: v}, scratch, nil
 }
 
 // appendSealField appends a DELTA's seal flag and seal.
