@@ -125,7 +125,7 @@ func (d *Delta) decode(b []byte, v uint8) error {
 	}
 	events := make([]*event.Event, 0, n)
 	raws := make([][]byte, 0, n)
-	var dec event.Decoder // one origin: its strings are shared; payloads alias b
+	var dec event.Decoder  // one origin: its strings are shared; payloads alias b
 	var slab []event.Event // events are allocated a few hundred at a time
 	for i := uint64(0); i < n && r.err == nil; i++ {
 		l := r.uvarint("event length")
