@@ -126,3 +126,47 @@ func TestAllZero(t *testing.T) {
 		}
 	}
 }
+
+// TestStepFor: the zero step follows the records being written.
+func TestStepFor(t *testing.T) {
+	cases := []struct {
+		record int64
+		lone   bool
+		want   int64
+	}{
+		{20 << 10, true, smallZeroStep},   // one commit at a time: rare, large steps
+		{20 << 10, false, zeroStep},       // many writers: small steps
+		{100 << 10, true, zeroStep},       // medium records
+		{bulkRecord - 1, false, zeroStep}, // just below bulk
+		{bulkRecord, true, 0},             // bulk: no zeros
+		{4 << 20, false, 0},
+	}
+	for _, c := range cases {
+		if got := stepFor(c.record, c.lone); got != c.want {
+			t.Errorf("stepFor(%d, %v) = %d, want %d", c.record, c.lone, got, c.want)
+		}
+	}
+}
+
+// TestBulkRecordsGrowTheFile: records of bulkRecord bytes and more are not
+// followed by zeros (a catch-up would write every byte twice).
+func TestBulkRecordsGrowTheFile(t *testing.T) {
+	k := newKey(t, 21)
+	cfg := testConfig(t.TempDir(), k)
+	s := openStore(t, cfg)
+	for range 6 {
+		ingest(t, s, inputs(4096, "x")) // one record of about 450 KiB each
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(cfg.Dir, "log")
+	st, err := os.Stat(segmentPath(dir, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	end, torn := logicalEnd(t, dir, 1)
+	if torn || end < 2*zeroStep || st.Size() != end {
+		t.Fatalf("segment of %d bytes, records end at %d (torn %v): want no zeros past bulk records", st.Size(), end, torn)
+	}
+}
