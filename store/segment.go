@@ -219,25 +219,38 @@ func (s *segments) close() error {
 // end when only zeros follow (segments are zero-filled ahead of the
 // writer), torn when anything else does; the caller decides what to do.
 func (s *segments) scan(id uint32, from int64, fn func(payloadOff int64, payload []byte) error) (end int64, torn bool, err error) {
-	data, err := os.ReadFile(segmentPath(s.dir, id))
+	// Only the part from from on is read: at a restart that is what follows
+	// the checkpoint, usually little, not the whole segment.
+	f, err := os.Open(segmentPath(s.dir, id))
 	if err != nil {
 		return 0, false, fmt.Errorf("store: read segment %d: %w", id, err)
 	}
-	if len(data) < len(segMagic) || string(data[:len(segMagic)]) != segMagic {
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return 0, false, fmt.Errorf("store: read segment %d: %w", id, err)
+	}
+	hdr := make([]byte, len(segMagic))
+	if _, err := f.ReadAt(hdr, 0); err != nil || string(hdr) != segMagic {
 		return 0, false, fmt.Errorf("store: segment %d has no valid header", id)
 	}
-	off := max(from, int64(len(segMagic)))
+	base := min(max(from, int64(len(segMagic))), st.Size())
+	data := make([]byte, st.Size()-base)
+	if _, err := f.ReadAt(data, base); err != nil {
+		return 0, false, fmt.Errorf("store: read segment %d: %w", id, err)
+	}
+	off := int64(0)
 	for off < int64(len(data)) {
 		payload, err := parseFrame(data[off:])
 		if err != nil {
-			return off, !allZero(data[off:]), nil
+			return base + off, !allZero(data[off:]), nil
 		}
-		if err := fn(off+frameHeader, payload); err != nil {
-			return off, false, err
+		if err := fn(base+off+frameHeader, payload); err != nil {
+			return base + off, false, err
 		}
 		off += frameHeader + int64(len(payload))
 	}
-	return off, false, nil
+	return base + off, false, nil
 }
 
 // parseFrame returns the payload of the frame at the start of b.
