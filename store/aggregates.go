@@ -30,6 +30,10 @@ type aggCache struct {
 	last [8]struct {
 		key crdt.AggKey
 		agg *crdt.Agg
+		// seen is the distinct-count hash last observed in agg (when
+		// hasSeen): observing it again changes nothing, so it is skipped.
+		seen    uint64
+		hasSeen bool
 	}
 	// device and deviceHash cache the distinct-count hash of the last
 	// event's device: consecutive events mostly share their origin.
@@ -58,9 +62,14 @@ func (a *aggCache) apply(txn *badger.Txn, e *event.Event) error {
 			if agg, err = a.get(txn, k); err != nil {
 				return err
 			}
-			l.key, l.agg = k, agg
+			l.key, l.agg, l.hasSeen = k, agg, false
+		}
+		if l.hasSeen && l.seen == a.deviceHash {
+			agg.Observe(v, has, nil) // the device is already counted
+			continue
 		}
 		agg.ObserveHashed(v, has, a.deviceHash)
+		l.seen, l.hasSeen = a.deviceHash, true
 	}
 	return nil
 }

@@ -70,7 +70,7 @@ func TestPruneCutsStraddlingBucket(t *testing.T) {
 }
 
 // TestLocalIngestSharesBuckets checks that local events of one
-// millisecond (a stopped clock) share buckets of at most maxBucketEntries.
+// millisecond (a stopped clock) share buckets of at most bucketFill.
 func TestLocalIngestSharesBuckets(t *testing.T) {
 	cfg := testConfig(t.TempDir(), newKey(t, 82))
 	cfg.Clock = clockAt(1_700_000_000_000)
@@ -82,7 +82,13 @@ func TestLocalIngestSharesBuckets(t *testing.T) {
 	for _, x := range b {
 		n += len(x.entries)
 	}
-	if n != 5000 || len(b) < 2 || len(b) > 10 {
-		t.Fatalf("%d buckets holding %d events", len(b), n)
+	want := (5000 + bucketFill - 1) / bucketFill
+	if n != 5000 || len(b) < want || len(b) > want+8 {
+		t.Fatalf("%d buckets holding %d events, want about %d", len(b), n, want)
+	}
+	for _, x := range b {
+		if len(x.entries) > bucketFill {
+			t.Fatalf("a bucket of %d entries", len(x.entries))
+		}
 	}
 }
