@@ -173,9 +173,12 @@ type driver struct {
 	done  chan applied
 }
 
-// maxApplying bounds the applies a session has submitted and not yet
-// seen durable.
-const maxApplying = 64
+// maxApplying is the room for applies a session has submitted and not
+// yet seen durable. A session has at most one per ACK it owes, and a peer
+// that makes it owe more than syncproto's limit (1024) breaks the
+// protocol, so the driver never blocks handing one over (the waits and
+// their results could otherwise fill both channels and stall each other).
+const maxApplying = 1025
 
 // applied is the outcome of one submitted apply.
 type applied struct {
