@@ -13,13 +13,8 @@ import (
 // returns, byte for byte), for a sender that passes them on as they are.
 // maxBytes bounds the encodings' total length as in ReadRun.
 func (s *Store) ReadRunEncoded(origin string, from, to uint64, maxBytes int) ([]event.Encoded, *event.Seal, error) {
-	seal, err := s.NextSeal(origin, max(from, to))
-	sealSeq := ^uint64(0)
-	switch {
-	case err == nil:
-		sealSeq = seal.Seq
-	case errors.Is(err, ErrNotFound):
-	default:
+	seal, sealSeq, err := s.runSeal(origin, from, to)
+	if err != nil {
 		return nil, nil, err
 	}
 	var out []event.Encoded

@@ -15,13 +15,8 @@ import (
 // encodings past maxBytes (it always returns at least one event when from
 // is held). This is what the sync protocol sends: runs a seal covers.
 func (s *Store) ReadRun(origin string, from, to uint64, maxBytes int) ([]*event.Event, *event.Seal, error) {
-	seal, err := s.NextSeal(origin, max(from, to))
-	sealSeq := ^uint64(0)
-	switch {
-	case err == nil:
-		sealSeq = seal.Seq
-	case errors.Is(err, ErrNotFound):
-	default:
+	seal, sealSeq, err := s.runSeal(origin, from, to)
+	if err != nil {
 		return nil, nil, err
 	}
 	var out []*event.Event
@@ -50,6 +45,19 @@ func (s *Store) ReadRun(origin string, from, to uint64, maxBytes int) ([]*event.
 		return out, &seal, nil
 	}
 	return out, nil, nil
+}
+
+// runSeal returns the seal a run of origin read from seq from up to seq to
+// ends at, and its seq (the largest seq when no seal is held there).
+func (s *Store) runSeal(origin string, from, to uint64) (event.Seal, uint64, error) {
+	seal, err := s.NextSeal(origin, max(from, to))
+	switch {
+	case err == nil:
+		return seal, seal.Seq, nil
+	case errors.Is(err, ErrNotFound):
+		return seal, ^uint64(0), nil
+	}
+	return seal, 0, err
 }
 
 // Holds reports whether the committed context holds d.

@@ -47,18 +47,7 @@ func (r *recordBuilder) framed() []byte {
 // when they were verified).
 func (r *recordBuilder) addEvent(e *event.Event, hash bool) event.Hash {
 	r.scratch = e.AppendBinary(r.scratch[:0])
-	r.buf = binary.AppendUvarint(r.buf, uint64(len(r.scratch)))
-	r.offsets = append(r.offsets, len(r.buf)-frameHeader)
-	r.lengths = append(r.lengths, len(r.scratch))
-	r.buf = append(r.buf, r.scratch...)
-	r.count++
-	switch {
-	case !hash:
-		return event.Hash{}
-	case e.Redaction != nil: // a redacted event keeps the original's hash
-		return e.Redaction.Hash
-	}
-	return sha256.Sum256(r.scratch)
+	return r.addEncoded(e, r.scratch, hash)
 }
 
 // addEncoded is addEvent for an event whose canonical encoding enc is
