@@ -10,16 +10,20 @@ import (
 // acceptedDots is every dot the writer has taken in: written to the log
 // (durable or about to be) or installed. It is a superset of the committed
 // context, so a dot outside it is not held, which a reader can tell at
-// once instead of waiting for the index to catch up with the log.
+// once instead of waiting for the index to catch up with the log. The
+// writer changes it (under mu) and reads it without the lock, as its own
+// known set.
 type acceptedDots struct {
 	mu  sync.RWMutex
 	ctx *crdt.Context // nil until the writer starts
 }
 
-func (a *acceptedDots) init(c *crdt.Context) {
+// init starts the set as a copy of c and returns it.
+func (a *acceptedDots) init(c *crdt.Context) *crdt.Context {
 	a.mu.Lock()
+	defer a.mu.Unlock()
 	a.ctx = c.Clone()
-	a.mu.Unlock()
+	return a.ctx
 }
 
 func (a *acceptedDots) add(events []*event.Event) {

@@ -39,7 +39,6 @@ type aggCache struct {
 	// event's device: consecutive events mostly share their origin.
 	device     string
 	deviceHash uint64
-	hashed     bool
 	// inTxn are the keys dirtied since the last flush and txnBytes what
 	// writing them will add to the transaction, so that a batch spread
 	// over many windows splits before badger refuses it.
@@ -50,8 +49,8 @@ type aggCache struct {
 // apply folds e into the aggregate of each window.
 func (a *aggCache) apply(txn *badger.Txn, e *event.Event) error {
 	v, has := payloadValue(e.Payload)
-	if e.Device != a.device || !a.hashed {
-		a.device, a.deviceHash, a.hashed = e.Device, crdt.DistinctHash([]byte(e.Device)), true
+	if e.Device != a.device { // a device id is never empty (event.Validate)
+		a.device, a.deviceHash = e.Device, crdt.DistinctHash([]byte(e.Device))
 	}
 	for _, w := range crdt.Windows {
 		k := crdt.AggKey{Type: e.Type, Window: w, Start: w.Start(e.TS)}

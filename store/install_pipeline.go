@@ -42,8 +42,7 @@ func (w *writer) handleInstall(r *request) {
 		fail(err)
 		return
 	}
-	w.known.Merge(h.Context)
-	w.s.acc.merge(h.Context)
+	w.s.acc.merge(h.Context) // w.known is the accepted set
 	w.next, w.head = next, head
 	w.seq++
 	g.seq = w.seq

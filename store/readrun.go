@@ -15,36 +15,18 @@ import (
 // encodings past maxBytes (it always returns at least one event when from
 // is held). This is what the sync protocol sends: runs a seal covers.
 func (s *Store) ReadRun(origin string, from, to uint64, maxBytes int) ([]*event.Event, *event.Seal, error) {
-	seal, sealSeq, err := s.runSeal(origin, from, to)
+	encs, seal, err := s.ReadRunEncoded(origin, from, to, maxBytes)
 	if err != nil {
 		return nil, nil, err
 	}
-	var out []*event.Event
-	size, next := 0, from
-	errFull := errors.New("full")
-	err = s.Scan(Query{Device: origin, After: from - 1}, func(e *event.Event) error {
-		if e.Seq != next || e.Seq > sealSeq {
-			return errFull
+	out := make([]*event.Event, len(encs))
+	for i, enc := range encs {
+		out[i] = new(event.Event)
+		if err := out[i].UnmarshalBinary(enc.Bytes); err != nil {
+			return nil, nil, fmt.Errorf("store: corrupt event %s/%d: %w", origin, enc.Seq, err)
 		}
-		n := e.EncodedLen()
-		if len(out) > 0 && size+n > maxBytes {
-			return errFull
-		}
-		out = append(out, e)
-		size += n
-		next++
-		if e.Seq == sealSeq {
-			return errFull
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, errFull) {
-		return nil, nil, fmt.Errorf("store: read run of %s from %d: %w", origin, from, err)
 	}
-	if len(out) > 0 && out[len(out)-1].Seq == sealSeq {
-		return out, &seal, nil
-	}
-	return out, nil, nil
+	return out, seal, nil
 }
 
 // runSeal returns the seal a run of origin read from seq from up to seq to

@@ -52,13 +52,15 @@ type group struct {
 
 // writer is the state of the writer goroutine.
 type writer struct {
-	s     *Store
-	known *crdt.Context // committed and in-flight dots
-	next  uint64        // next local seq
-	head  event.Hash    // hash of the local event at next-1
+	s *Store
+	// known is every dot committed or in flight: the store's accepted set
+	// (accepted.go), read here without its lock (only this goroutine
+	// changes it, through acc, under the lock).
+	known *crdt.Context
+	next  uint64     // next local seq
+	head  event.Hash // hash of the local event at next-1
 	ids   event.IDGen
 	rb    recordBuilder
-	frame []byte
 	seq   uint64 // groups written so far
 	// alone counts the groups in a row written while no earlier group was
 	// waiting for its fdatasync: one commit at a time (see stepFor).
@@ -99,14 +101,11 @@ func (s *Store) ingest(ctx context.Context, inputs []event.Input, redaction bool
 // seals. Events whose dot is already held are skipped; Apply returns the
 // ones that were new, once durable.
 func (s *Store) Apply(ctx context.Context, events []*event.Event, seals []event.Seal) ([]*event.Event, error) {
-	if len(events) == 0 && len(seals) == 0 {
-		return nil, nil
-	}
-	r := &request{remote: events, seals: seals, done: make(chan struct{})}
-	if err := s.roundTrip(ctx, r); err != nil {
+	wait, err := s.ApplyAsync(ctx, events, nil, seals)
+	if err != nil {
 		return nil, err
 	}
-	return r.applied, nil
+	return wait()
 }
 
 // ApplyAsync is Apply without waiting: it hands events and seals to the
@@ -168,8 +167,7 @@ func (s *Store) submit(ctx context.Context, r *request) error {
 
 func (w *writer) init(s *Store) error {
 	w.s = s
-	w.known = s.ctx.Clone()
-	s.acc.init(w.known)
+	w.known = s.acc.init(s.ctx)
 	w.redactions = s.red.snapshot()
 	origin := s.cfg.Origin
 	w.next = s.ctx.Highest(origin) + 1
@@ -314,8 +312,7 @@ func (w *writer) write(reqs []*request, n int) (*group, error) {
 	if err := w.append(g); err != nil {
 		return nil, err
 	}
-	addEventDots(w.known, g.events)
-	w.s.acc.add(g.events)
+	w.s.acc.add(g.events) // w.known is the accepted set
 	w.next, w.head = next, head
 	return g, nil
 }
@@ -324,8 +321,8 @@ func (w *writer) write(reqs []*request, n int) (*group, error) {
 // each event's location.
 func (w *writer) append(g *group) error {
 	w.rb.finish(g.seals)
-	w.frame = w.rb.framed()
-	if err := w.maybeRotate(len(w.frame)); err != nil {
+	frame := w.rb.framed()
+	if err := w.maybeRotate(len(frame)); err != nil {
 		return err
 	}
 	if w.s.ackedSeq.Load() == w.seq { // every earlier group is durable
@@ -333,7 +330,7 @@ func (w *writer) append(g *group) error {
 	} else {
 		w.alone = 0
 	}
-	off, err := w.s.segs.appendRecord(w.frame, w.alone >= aloneGroups)
+	off, err := w.s.segs.appendRecord(frame, w.alone >= aloneGroups)
 	if err != nil {
 		return err
 	}

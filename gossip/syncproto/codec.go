@@ -84,9 +84,12 @@ func (c Codec) AppendFrame(b []byte, m Message) ([]byte, error) {
 		return b, fmt.Errorf("syncproto: %s payload of %d bytes exceeds %d", m.Type(), len(p), limit)
 	}
 	b = slices.Grow(b, 2+maxLenBytes+len(p))
-	b = append(b, v, byte(m.Type()))
-	b = binary.AppendUvarint(b, uint64(len(p)))
-	return append(b, p...), nil
+	return append(appendHeader(b, v, m.Type(), len(p)), p...), nil
+}
+
+// appendHeader appends a frame header: version, type, payload length.
+func appendHeader(b []byte, v uint8, t Type, n int) []byte {
+	return binary.AppendUvarint(append(b, v, byte(t)), uint64(n))
 }
 
 // WriteFrame writes m as one frame: with a single Write call, or for a
@@ -95,11 +98,10 @@ func (c Codec) AppendFrame(b []byte, m Message) ([]byte, error) {
 // buffered writer).
 func (c Codec) WriteFrame(w io.Writer, m Message) error {
 	if d, ok := m.(*Delta); ok && len(d.enc) >= bigWrite && d.encV == c.Version() {
-		hdr := binary.AppendUvarint([]byte{d.encV, byte(TypeDelta)}, uint64(len(d.enc)))
 		if len(d.enc) > MaxFrame {
 			return fmt.Errorf("syncproto: DELTA payload of %d bytes exceeds %d", len(d.enc), MaxFrame)
 		}
-		if _, err := w.Write(hdr); err != nil {
+		if _, err := w.Write(appendHeader(nil, d.encV, TypeDelta, len(d.enc))); err != nil {
 			return fmt.Errorf("syncproto: write DELTA frame: %w", err)
 		}
 		if _, err := w.Write(d.enc); err != nil {

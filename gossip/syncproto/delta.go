@@ -1,7 +1,6 @@
 package syncproto
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 
@@ -213,19 +212,6 @@ func checkDelta(events []*event.Event, seal *event.Seal) error {
 			seal.Origin, seal.Seq, first.Device, last.Seq)
 	}
 	return nil
-}
-
-// newDelta builds an outgoing DELTA of version v and caches its encoding,
-// encoded in scratch (returned for reuse) and copied to an exact-size
-// buffer.
-func newDelta(events []*event.Event, seal *event.Seal, scratch []byte, v uint8) (*Delta, []byte, error) {
-	d := &Delta{Events: events, Seal: seal}
-	enc, err := d.encode(scratch[:0], nil, v)
-	if err != nil {
-		return nil, scratch, err
-	}
-	d.enc, d.encV = bytes.Clone(enc), v
-	return d, enc, nil
 }
 
 // payload returns m's payload in version v, without copying a cached one.

@@ -82,6 +82,13 @@ func (s *Session) onDelta(d *Delta) error {
 	if !s.sentReq || s.gotDone {
 		return violation(CodeUnexpected, "DELTA")
 	}
+	if !d.valid && d.Events == nil && d.enc != nil { // built from encodings and stepped in process
+		var dd Delta
+		if err := dd.decode(d.enc, d.encV); err != nil {
+			return &ProtocolError{Code: CodeMalformed, Err: err}
+		}
+		d = &dd
+	}
 	if !d.valid {
 		if err := checkDelta(d.Events, d.Seal); err != nil {
 			return &ProtocolError{Code: CodeMalformed, Err: err}

@@ -21,7 +21,6 @@ type sender struct {
 	stalled  bool         // the window filled with more to send
 	evBytes  int          // payload bytes sent, for the event size estimate
 	evCount  int          // events sent
-	scratch  []byte       // reused to encode frames
 	// In protocol version 1, cap is the last seq the run being sent may
 	// reach (a held seal before a redacted event), when capped.
 	cap    uint64

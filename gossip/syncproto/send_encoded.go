@@ -19,35 +19,37 @@ type EncodedReader interface {
 // seal at or after target, or sooner) and returns it with its event count
 // and last seq.
 func (s *Session) readDelta(o string, from, target uint64) (*Delta, int, uint64, error) {
-	sn := &s.snd
+	var encs []event.Encoded
+	var events []*event.Event
+	var seal *event.Seal
 	if er, ok := s.r.(EncodedReader); ok {
-		encs, seal, err := er.ReadRunEncoded(o, from, target, s.cfg.MaxBatchBytes)
-		if err != nil {
+		var err error
+		if encs, seal, err = er.ReadRunEncoded(o, from, target, s.cfg.MaxBatchBytes); err != nil {
 			return nil, 0, 0, localError("read %s from %d: %w", o, from, err)
 		}
-		if err := checkReadEncoded(o, from, encs, seal); err != nil {
+	} else {
+		var sl *event.Seal
+		var err error
+		if events, sl, err = s.r.ReadRun(o, from, target, s.cfg.MaxBatchBytes); err != nil {
+			return nil, 0, 0, localError("read %s from %d: %w", o, from, err)
+		}
+		if err := checkRead(o, from, events, sl); err != nil {
 			return nil, 0, 0, err
 		}
-		d, scratch, err := newEncodedDelta(encs, seal, sn.scratch, s.cfg.Version)
-		sn.scratch = scratch
-		if err != nil {
-			return nil, 0, 0, localError("encode DELTA: %w", err)
+		encs, seal = make([]event.Encoded, len(events)), sl
+		for i, e := range events {
+			encs[i] = event.Encoded{Seq: e.Seq, Bytes: e.AppendBinary(nil)}
 		}
-		return d, len(encs), encs[len(encs)-1].Seq, nil
 	}
-	events, seal, err := s.r.ReadRun(o, from, target, s.cfg.MaxBatchBytes)
-	if err != nil {
-		return nil, 0, 0, localError("read %s from %d: %w", o, from, err)
-	}
-	if err := checkRead(o, from, events, seal); err != nil {
+	if err := checkReadEncoded(o, from, encs, seal); err != nil {
 		return nil, 0, 0, err
 	}
-	d, scratch, err := newDelta(events, seal, sn.scratch, s.cfg.Version)
-	sn.scratch = scratch
+	d, err := newEncodedDelta(encs, seal, s.cfg.Version)
 	if err != nil {
 		return nil, 0, 0, localError("encode DELTA: %w", err)
 	}
-	return d, len(events), events[len(events)-1].Seq, nil
+	d.Events = events // when read decoded, for a peer stepped in process
+	return d, len(encs), encs[len(encs)-1].Seq, nil
 }
 
 // checkReadEncoded is checkRead for encodings: a contiguous run from from,
@@ -70,10 +72,10 @@ func checkReadEncoded(origin string, from uint64, encs []event.Encoded, seal *ev
 	return nil
 }
 
-// newEncodedDelta builds an outgoing DELTA of version v from stored
-// encodings: the same payload newDelta gives for the decoded events. The
-// Delta carries only its encoding (Events is nil): it is for sending.
-func newEncodedDelta(encs []event.Encoded, seal *event.Seal, scratch []byte, v uint8) (*Delta, []byte, error) {
+// newEncodedDelta builds an outgoing DELTA of version v from encodings:
+// the payload Delta.encode gives for the decoded events. The Delta carries
+// only its encoding (Events is nil): it is for sending.
+func newEncodedDelta(encs []event.Encoded, seal *event.Seal, v uint8) (*Delta, error) {
 	size := uvarintLen(uint64(len(encs))) + 2 + maxSealLen
 	for _, e := range encs {
 		size += uvarintLen(uint64(len(e.Bytes))) + len(e.Bytes)
@@ -82,19 +84,19 @@ func newEncodedDelta(encs []event.Encoded, seal *event.Seal, scratch []byte, v u
 	b := binary.AppendUvarint(make([]byte, 0, size), uint64(len(encs)))
 	for _, e := range encs {
 		if e.Redacted() && v < Version2 {
-			return nil, scratch, localError("protocol version %d cannot carry the redacted event at seq %d", v, e.Seq)
+			return nil, localError("protocol version %d cannot carry the redacted event at seq %d", v, e.Seq)
 		}
 		if len(e.Bytes) > event.MaxEncodedLen {
-			return nil, scratch, localError("event at seq %d encodes to %d bytes, limit %d", e.Seq, len(e.Bytes), event.MaxEncodedLen)
+			return nil, localError("event at seq %d encodes to %d bytes, limit %d", e.Seq, len(e.Bytes), event.MaxEncodedLen)
 		}
 		b = binary.AppendUvarint(b, uint64(len(e.Bytes)))
 		b = append(b, e.Bytes...)
 	}
 	b = appendSealField(b, seal)
 	if len(b) > MaxFrame {
-		return nil, scratch, localError("DELTA payload of %d bytes exceeds %d", len(b), MaxFrame)
+		return nil, localError("DELTA payload of %d bytes exceeds %d", len(b), MaxFrame)
 	}
-	return &Delta{Seal: seal, enc: b, encV: v}, scratch, nil
+	return &Delta{Seal: seal, enc: b, encV: v}, nil
 }
 
 // appendSealField appends a DELTA's seal flag and seal.

@@ -8,7 +8,7 @@ import (
 )
 
 // TestEncodedDeltaSameBytes: a DELTA built from a replica's stored
-// encodings is byte for byte the one built from its decoded events, for
+// encodings is byte for byte the one Delta.encode builds from its decoded events, for
 // whole and redacted events, every window and both protocol versions.
 func TestEncodedDeltaSameBytes(t *testing.T) {
 	o := newOrigin(t, 4100)
@@ -24,12 +24,12 @@ func TestEncodedDeltaSameBytes(t *testing.T) {
 				for i, e := range events {
 					encs[i] = event.Encoded{Seq: e.Seq, Bytes: e.AppendBinary(nil)}
 				}
-				want, _, werr := newDelta(events, seal, nil, v)
-				got, _, gerr := newEncodedDelta(encs, seal, nil, v)
+				want, werr := (&Delta{Events: events, Seal: seal}).encode(nil, nil, v)
+				got, gerr := newEncodedDelta(encs, seal, v)
 				if (werr == nil) != (gerr == nil) {
 					t.Fatalf("v%d from %d max %d: errors %v and %v", v, from, max, werr, gerr)
 				}
-				if werr == nil && !bytes.Equal(want.enc, got.enc) {
+				if werr == nil && !bytes.Equal(want, got.enc) {
 					t.Fatalf("v%d from %d max %d: payloads differ", v, from, max)
 				}
 			}
