@@ -15,6 +15,10 @@ import (
 type Context struct {
 	m    map[string]*originState // by origin, for lookups
 	list []*originState          // the same states, sorted by origin, for walks
+	// hot is the state the last mutation went to: dots mostly come in
+	// runs of one origin, and comparing a string is cheaper than hashing
+	// it. Only mutations set it, so concurrent readers stay read-only.
+	hot *originState
 }
 
 // NewContext returns an empty Context.
@@ -24,12 +28,19 @@ func (c *Context) state(origin string) *originState {
 	if c == nil {
 		return nil
 	}
+	if h := c.hot; h != nil && h.origin == origin {
+		return h
+	}
 	return c.m[origin]
 }
 
 // stateFor returns the origin's state, creating it if needed.
 func (c *Context) stateFor(origin string) *originState {
+	if h := c.hot; h != nil && h.origin == origin {
+		return h
+	}
 	if st := c.m[origin]; st != nil {
+		c.hot = st
 		return st
 	}
 	if c.m == nil {
@@ -38,12 +49,16 @@ func (c *Context) stateFor(origin string) *originState {
 	st := &originState{origin: origin}
 	c.m[origin] = st
 	c.list = slices.Insert(c.list, c.search(origin), st)
+	c.hot = st
 	return st
 }
 
 // removeOrigin forgets every dot of origin.
 func (c *Context) removeOrigin(origin string) {
 	if _, ok := c.m[origin]; ok {
+		if c.hot != nil && c.hot.origin == origin {
+			c.hot = nil
+		}
 		delete(c.m, origin)
 		i := c.search(origin)
 		c.list = slices.Delete(c.list, i, i+1)

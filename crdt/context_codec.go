@@ -111,7 +111,7 @@ func (c *Context) UnmarshalBinary(b []byte) error {
 	if err := r.finish(); err != nil {
 		return err
 	}
-	c.m, c.list = m, list
+	c.m, c.list, c.hot = m, list, nil
 	return nil
 }
 

@@ -168,12 +168,11 @@ func (r *Replicator) blobLoop() {
 // noteApplied records new events from p: health, and eager blob fetches
 // when the blob policy asks for them.
 func (r *Replicator) noteApplied(events []*event.Event, from peer.ID) {
-	eager := r.settings().FetchesEagerly(r.cfg.Sink)
+	r.health.arrivedAll(events)
+	if !r.settings().FetchesEagerly(r.cfg.Sink) {
+		return
+	}
 	for _, e := range events {
-		r.health.arrived(e.Device, e.Seq)
-		if !eager {
-			continue
-		}
 		for _, c := range e.Blobs {
 			select {
 			case r.blobQ <- blobJob{c: c, from: from}:

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rumor-sync/rumor/crdt"
+	"github.com/rumor-sync/rumor/event"
 	"github.com/rumor-sync/rumor/gossip/syncproto"
 	"github.com/rumor-sync/rumor/internal/clock"
 )
@@ -41,12 +42,25 @@ func (t *tracker) learnContext(c *crdt.Context) {
 	}
 }
 
-// arrived records that a new event of origin arrived.
-func (t *tracker) arrived(origin string, seq uint64) {
-	t.learn(origin, seq)
+// arrivedAll records that events arrived (new here), under one lock and
+// one reading of the clock: an apply brings thousands of one origin.
+func (t *tracker) arrivedAll(events []*event.Event) {
+	if len(events) == 0 {
+		return
+	}
+	now := t.clock.Now()
 	t.mu.Lock()
-	t.last[origin] = t.clock.Now()
-	t.mu.Unlock()
+	defer t.mu.Unlock()
+	for i := 0; i < len(events); {
+		origin, top := events[i].Device, events[i].Seq
+		for i++; i < len(events) && events[i].Device == origin; i++ {
+			top = max(top, events[i].Seq)
+		}
+		if top > t.known[origin] {
+			t.known[origin] = top
+		}
+		t.last[origin] = now
+	}
 }
 
 // DeviceHealth is one origin's completeness on this replica.

@@ -37,6 +37,8 @@ var catchUpBaseline float64
 // neighbour over loopback until durable, next to plain TCP copying the
 // same bytes into a file with an fdatasync per MiB (the sync protocol's
 // batch size). RUMOR_BENCH_EVENTS sets the count (default 1,000,000).
+// cpu-s is the CPU time (user and system) the process spent on the
+// catch-up, both nodes together.
 func BenchmarkCatchUp(b *testing.B) {
 	total := benchEvents()
 	b.Run("tcp-copy", func(b *testing.B) {
@@ -53,6 +55,7 @@ func BenchmarkCatchUp(b *testing.B) {
 			fillNode(b, src.Node, total)
 			b.StartTimer()
 			stopProfile := benchProfile(b)
+			cpu0 := processCPU()
 			start := time.Now()
 			dst := startBenchNode(b, "", src.Mesh().Addrs()[0])
 			var first time.Duration
@@ -64,6 +67,7 @@ func BenchmarkCatchUp(b *testing.B) {
 			}
 			b.ReportMetric(first.Seconds(), "first-s")
 			el := time.Since(start)
+			b.ReportMetric((processCPU() - cpu0).Seconds(), "cpu-s")
 			stopProfile()
 			b.StopTimer()
 			rate := float64(total) / el.Seconds()
@@ -76,6 +80,15 @@ func BenchmarkCatchUp(b *testing.B) {
 			src.stop()
 		}
 	})
+}
+
+// processCPU is the CPU time (user and system) the process has used.
+func processCPU() time.Duration {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // benchProfile starts a CPU profile and an execution trace of the timed

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 
@@ -141,11 +140,10 @@ func (a *aggCache) flush(txn *badger.Txn, evict bool) error {
 	return nil
 }
 
-// payloadValue returns the payload's top-level numeric ValueField.
+// payloadValue returns the payload's top-level numeric ValueField. The
+// object's members are walked until it (skipping each string eight bytes
+// at a time): usually first, it is found without reading the rest.
 func payloadValue(p []byte) (float64, bool) {
-	if !bytes.Contains(p, []byte(`"`+ValueField+`"`)) {
-		return 0, false
-	}
 	return jsonscan.TopLevelNumber(p, ValueField)
 }
 

@@ -167,7 +167,43 @@ type scanner struct {
 	// encoded, when set, replaces fn: it gets each event's stored
 	// encoding without decoding it (q.Type must be empty).
 	encoded func(event.Encoded) error
-	n       int
+	// budget, when set, bounds the encoding bytes an encoded scan reads
+	// from one run (the callback stops the scan there anyway).
+	budget int
+	n      int
+}
+
+// part returns the events [lo, hi) of r the scan needs and the log bytes
+// [start, end) they occupy: those after q.After for a one-origin scan
+// and, for an encoded scan with a byte budget, only as many as fit it (at
+// least one), so that a sender reading a run a DELTA at a time reads each
+// byte once.
+func (sc *scanner) part(r *run) (lo, hi int, start, end int64) {
+	hi = len(r.lengths)
+	if sc.q.Device != "" && sc.q.After >= r.first {
+		lo = int(min(sc.q.After-r.first+1, uint64(hi)))
+	}
+	if lo == hi {
+		return lo, hi, 0, 0
+	}
+	start = r.offset
+	for i := 0; i < lo; i++ {
+		start += int64(r.lengths[i]) + int64(uvarintLen(uint64(r.lengths[i+1])))
+	}
+	end, size := start, 0
+	for i := lo; i < hi; i++ {
+		l := int(r.lengths[i])
+		if i > lo && sc.encoded != nil && sc.budget > 0 && size+l > sc.budget {
+			hi = i
+			break
+		}
+		if i > lo {
+			end += int64(uvarintLen(uint64(l)))
+		}
+		end += int64(l)
+		size += l
+	}
+	return lo, hi, start, end
 }
 
 var errStop = errors.New("store: scan limit reached")
@@ -183,16 +219,20 @@ func (sc *scanner) full() bool { return sc.q.Limit > 0 && sc.n >= sc.q.Limit }
 
 // run reads one run with a single read and passes its matching events on.
 func (sc *scanner) run(origin string, r run) error {
-	start, end := r.span()
+	lo, hi, start, end := sc.part(&r)
+	if lo == hi {
+		return nil
+	}
 	buf, err := sc.s.segs.readAt(r.segment, start, uint32(end-start))
 	if err != nil {
 		return err
 	}
 	pos := 0
-	for i, l := range r.lengths {
+	for i := lo; i < hi; i++ {
+		l := r.lengths[i]
 		seq := r.first + uint64(i)
 		enc := buf[pos : pos+int(l)]
-		if i+1 < len(r.lengths) {
+		if i+1 < hi {
 			pos += int(l) + uvarintLen(uint64(r.lengths[i+1]))
 		}
 		if sc.q.Device != "" && seq <= sc.q.After {

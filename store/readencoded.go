@@ -22,7 +22,8 @@ func (s *Store) ReadRunEncoded(origin string, from, to uint64, maxBytes int) ([]
 	errFull := errors.New("full")
 	s.waitIndexed()
 	defer s.pr.readers.enter()()
-	sc := scanner{s: s, q: Query{Device: origin, After: from - 1}, encoded: func(e event.Encoded) error {
+	sc := scanner{s: s, q: Query{Device: origin, After: from - 1}, budget: maxBytes}
+	sc.encoded = func(e event.Encoded) error {
 		if e.Seq != next || e.Seq > sealSeq {
 			return errFull
 		}
@@ -31,12 +32,13 @@ func (s *Store) ReadRunEncoded(origin string, from, to uint64, maxBytes int) ([]
 		}
 		out = append(out, e)
 		size += len(e.Bytes)
+		sc.budget = max(maxBytes-size, 1) // what the next run may still add
 		next++
 		if e.Seq == sealSeq {
 			return errFull
 		}
 		return nil
-	}}
+	}
 	if err := s.scanOrigin(&sc); err != nil && !errors.Is(err, errFull) {
 		return nil, nil, fmt.Errorf("store: read run of %s from %d: %w", origin, from, err)
 	}

@@ -15,7 +15,7 @@ func sameAsReadRun(t *testing.T, s *Store, origin string, last uint64) {
 	t.Helper()
 	for from := uint64(1); from <= last+1; from++ {
 		for _, to := range []uint64{from, from + 3, last + 5} {
-			for _, max := range []int{1, 200, 1 << 20} {
+			for _, max := range []int{1, 200, 500, 1100, 1 << 20} {
 				evs, seal, err := s.ReadRun(origin, from, to, max)
 				if err != nil {
 					t.Fatal(err)
@@ -28,6 +28,7 @@ func sameAsReadRun(t *testing.T, s *Store, origin string, last uint64) {
 					t.Fatalf("ReadRunEncoded(%d,%d,%d): %d events seal %v; ReadRun %d events seal %v",
 						from, to, max, len(encs), eseal, len(evs), seal)
 				}
+				checkRunModel(t, s, origin, from, to, max, encs, eseal)
 				for i, e := range evs {
 					if encs[i].Seq != e.Seq || !bytes.Equal(encs[i].Bytes, e.AppendBinary(nil)) {
 						t.Fatalf("ReadRunEncoded(%d,%d,%d)[%d]: seq %d, bytes differ from event %d", from, to, max, i, encs[i].Seq, e.Seq)
@@ -38,6 +39,43 @@ func sameAsReadRun(t *testing.T, s *Store, origin string, last uint64) {
 				}
 			}
 		}
+	}
+}
+
+// checkRunModel checks a ReadRunEncoded result against the store read one
+// event at a time (Get, NextSeal): the events from from on, each as Get
+// returns it, as many as fit max (at least one), up to the seal that
+// vouches for to, and that seal exactly when the run reaches it.
+func checkRunModel(t *testing.T, s *Store, origin string, from, to uint64, limit int, encs []event.Encoded, seal *event.Seal) {
+	t.Helper()
+	sealSeq := ^uint64(0)
+	if sl, err := s.NextSeal(origin, max(from, to)); err == nil {
+		sealSeq = sl.Seq
+	}
+	size := 0
+	for seq := from; ; seq++ {
+		e, err := s.Get(crdt.Dot{Origin: origin, Seq: seq})
+		i := int(seq - from)
+		if err != nil || seq > sealSeq {
+			if i != len(encs) {
+				t.Fatalf("ReadRunEncoded(%d,%d,%d): %d events, the store has %d before the end", from, to, limit, len(encs), i)
+			}
+			break
+		}
+		b := e.AppendBinary(nil)
+		if i == len(encs) {
+			if i > 0 && size+len(b) <= limit && encs[i-1].Seq != sealSeq {
+				t.Fatalf("ReadRunEncoded(%d,%d,%d): stopped at %d events with room for seq %d", from, to, limit, i, seq)
+			}
+			break
+		}
+		if encs[i].Seq != seq || !bytes.Equal(encs[i].Bytes, b) {
+			t.Fatalf("ReadRunEncoded(%d,%d,%d)[%d]: seq %d, not the stored event %d", from, to, limit, i, encs[i].Seq, seq)
+		}
+		size += len(b)
+	}
+	if reached := len(encs) > 0 && encs[len(encs)-1].Seq == sealSeq; reached != (seal != nil) {
+		t.Fatalf("ReadRunEncoded(%d,%d,%d): seal %v, run reaches the seal: %v", from, to, limit, seal, reached)
 	}
 }
 

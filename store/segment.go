@@ -37,10 +37,11 @@ type segments struct {
 
 	cur     *os.File
 	curID   uint32
-	curSize int64      // where the next record goes: the end of the last one
-	retired []*os.File // earlier append targets, still synced by the syncer
-	ahead   zeroAhead  // keeps cur zero-filled past curSize (prealloc.go)
-	limit   int64      // the segment size after which the writer rotates
+	curSize int64        // where the next record goes: the end of the last one
+	retired []*os.File   // earlier append targets, still synced by the syncer
+	ahead   zeroAhead    // keeps cur zero-filled past curSize (prealloc.go)
+	direct  directWriter // writes bulk records past the page cache (direct.go)
+	limit   int64        // the segment size after which the writer rotates
 }
 
 func segmentPath(dir string, id uint32) string {
@@ -110,6 +111,10 @@ func (s *segments) create(id uint32) error {
 		s.retired = append(s.retired, s.cur)
 		s.mu.Unlock()
 	}
+	if err := s.direct.reset(); err != nil {
+		f.Close()
+		return fmt.Errorf("store: close direct handle: %w", err)
+	}
 	s.cur, s.curID, s.curSize = f, id, int64(len(segMagic))
 	s.ahead.reset(f, s.curSize)
 	s.ahead.maybeExtend(s.curSize, s.limit, zeroStep)
@@ -141,6 +146,10 @@ func (s *segments) resume(id uint32, size int64, torn bool) error {
 			return fmt.Errorf("store: sync cleared segment tail: %w", err)
 		}
 	}
+	if err := s.direct.reset(); err != nil {
+		f.Close()
+		return fmt.Errorf("store: close direct handle: %w", err)
+	}
 	s.cur, s.curID, s.curSize = f, id, size
 	s.ahead.reset(f, max(st.Size(), size))
 	s.ahead.maybeExtend(size, s.limit, zeroStep)
@@ -157,7 +166,11 @@ func (s *segments) appendRecord(frame []byte, lone bool) (int64, error) {
 	off := s.curSize
 	end := off + int64(len(frame))
 	s.ahead.reserve(end)
-	if _, err := s.cur.WriteAt(frame, off); err != nil {
+	done, err := s.direct.write(s.dir, s.curID, s.cur, frame, off)
+	if !done && err == nil {
+		_, err = s.cur.WriteAt(frame, off)
+	}
+	if err != nil {
 		_ = writeZeros(s.cur, off, int64(len(frame)))
 		return 0, fmt.Errorf("store: append to segment: %w", err)
 	}
@@ -199,7 +212,7 @@ func (s *segments) close() error {
 	s.ahead.wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var errs []error
+	errs := []error{s.direct.reset()}
 	for id, f := range s.readers {
 		errs = append(errs, f.Close())
 		delete(s.readers, id)
