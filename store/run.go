@@ -42,12 +42,6 @@ func (r *run) locate(seq uint64) location {
 	return location{segment: r.segment, offset: off, length: r.lengths[i]}
 }
 
-// span returns the byte range [start, end) of the whole run in its segment.
-func (r *run) span() (int64, int64) {
-	end := r.locate(r.last())
-	return r.offset, end.offset + int64(end.length)
-}
-
 // encode returns the run's index value (format version 2): segment (4
 // bytes), offset (8), received (8, epoch ms), the event count and each
 // encoding length (uvarints). Version 1 lacked received (see migrate.go).
