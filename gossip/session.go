@@ -257,6 +257,7 @@ func (d *driver) send(msgs []syncproto.Message) error {
 		if err := d.codec.WriteFrame(d.w, m); err != nil {
 			return err
 		}
+		d.sess.Sent(m) // the bytes are in the buffer or the stream now
 	}
 	return d.w.Flush()
 }

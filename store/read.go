@@ -170,7 +170,25 @@ type scanner struct {
 	// budget, when set, bounds the encoding bytes an encoded scan reads
 	// from one run (the callback stops the scan there anyway).
 	budget int
-	n      int
+	// buf, when set, is where an encoded scan reads runs, one after the
+	// other: the encodings it hands out alias it (see ReadRunEncodedInto).
+	buf []byte
+	n   int
+}
+
+// room returns the next n bytes of sc.buf to read a run into, or nil (a
+// new buffer) for a scan without one. When sc.buf is full it is replaced
+// by a larger one; what was handed out from the old one stays valid.
+func (sc *scanner) room(n int) []byte {
+	if sc.buf == nil {
+		return nil
+	}
+	if cap(sc.buf)-len(sc.buf) < n {
+		sc.buf = make([]byte, 0, max(n, 2*cap(sc.buf)))
+	}
+	b := sc.buf[len(sc.buf) : len(sc.buf)+n]
+	sc.buf = sc.buf[:len(sc.buf)+n]
+	return b
 }
 
 // part returns the events [lo, hi) of r the scan needs and the log bytes
@@ -223,7 +241,7 @@ func (sc *scanner) run(origin string, r run) error {
 	if lo == hi {
 		return nil
 	}
-	buf, err := sc.s.segs.readAt(r.segment, start, uint32(end-start))
+	buf, err := sc.s.segs.readInto(sc.room(int(end-start)), r.segment, start, uint32(end-start))
 	if err != nil {
 		return err
 	}

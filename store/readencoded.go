@@ -13,16 +13,26 @@ import (
 // returns, byte for byte), for a sender that passes them on as they are.
 // maxBytes bounds the encodings' total length as in ReadRun.
 func (s *Store) ReadRunEncoded(origin string, from, to uint64, maxBytes int) ([]event.Encoded, *event.Seal, error) {
+	encs, seal, _, err := s.ReadRunEncodedInto(nil, nil, origin, from, to, maxBytes)
+	return encs, seal, err
+}
+
+// ReadRunEncodedInto is ReadRunEncoded appending to encs[:0] and reading
+// into buf (either may be nil; nil reads into new memory): a sender that
+// copies each run out before reading the next reuses both. The encodings
+// alias the returned buffer (buf, or a larger one when it was too small),
+// which is the one to pass next time.
+func (s *Store) ReadRunEncodedInto(encs []event.Encoded, buf []byte, origin string, from, to uint64, maxBytes int) ([]event.Encoded, *event.Seal, []byte, error) {
 	seal, sealSeq, err := s.runSeal(origin, from, to)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, buf, err
 	}
-	var out []event.Encoded
+	out := encs[:0]
 	size, next := 0, from
 	errFull := errors.New("full")
 	s.waitIndexed()
 	defer s.pr.readers.enter()()
-	sc := scanner{s: s, q: Query{Device: origin, After: from - 1}, budget: maxBytes}
+	sc := scanner{s: s, q: Query{Device: origin, After: from - 1}, budget: maxBytes, buf: buf[:0:cap(buf)]}
 	sc.encoded = func(e event.Encoded) error {
 		if e.Seq != next || e.Seq > sealSeq {
 			return errFull
@@ -40,12 +50,12 @@ func (s *Store) ReadRunEncoded(origin string, from, to uint64, maxBytes int) ([]
 		return nil
 	}
 	if err := s.scanOrigin(&sc); err != nil && !errors.Is(err, errFull) {
-		return nil, nil, fmt.Errorf("store: read run of %s from %d: %w", origin, from, err)
+		return nil, nil, sc.buf, fmt.Errorf("store: read run of %s from %d: %w", origin, from, err)
 	}
 	if len(out) > 0 && out[len(out)-1].Seq == sealSeq {
-		return out, &seal, nil
+		return out, &seal, sc.buf, nil
 	}
-	return out, nil, nil
+	return out, nil, sc.buf, nil
 }
 
 // passEncoded hands the stored encoding of origin's event seq to the

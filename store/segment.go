@@ -182,11 +182,19 @@ func (s *segments) appendRecord(frame []byte, lone bool) (int64, error) {
 
 // readAt returns length bytes of segment id at off.
 func (s *segments) readAt(id uint32, off int64, length uint32) ([]byte, error) {
+	return s.readInto(nil, id, off, length)
+}
+
+// readInto is readAt into b when it has room for length bytes.
+func (s *segments) readInto(b []byte, id uint32, off int64, length uint32) ([]byte, error) {
 	f, err := s.reader(id)
 	if err != nil {
 		return nil, err
 	}
-	b := make([]byte, length)
+	if uint32(cap(b)) < length {
+		b = make([]byte, length)
+	}
+	b = b[:length]
 	if _, err := f.ReadAt(b, off); err != nil {
 		return nil, fmt.Errorf("store: read segment %d at %d: %w", id, off, err)
 	}

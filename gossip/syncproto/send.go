@@ -25,6 +25,12 @@ type sender struct {
 	// reach (a held seal before a redacted event), when capped.
 	cap    uint64
 	capped bool
+	// Memory reused from one DELTA to the next: the stored encodings of
+	// the run being framed (copied into the frame at once), and a frame
+	// the driver has written and handed back with Sent.
+	readEncs  []event.Encoded
+	readBuf   []byte
+	spareSend []byte
 }
 
 func (sn *sender) more() bool { return sn.active || len(sn.ranges) > 0 }

@@ -10,9 +10,12 @@ import (
 // its stored encodings (store.Store does): a sending session then passes
 // them on without decoding and re-encoding every event.
 type EncodedReader interface {
-	// ReadRunEncoded is ReadRun returning each event's canonical
-	// encoding (event.Event.AppendBinary of what ReadRun returns).
-	ReadRunEncoded(origin string, from, to uint64, maxBytes int) ([]event.Encoded, *event.Seal, error)
+	// ReadRunEncodedInto is ReadRun returning each event's canonical
+	// encoding (event.Event.AppendBinary of what ReadRun returns),
+	// appended to encs[:0] and read into buf (either may be nil): the
+	// encodings alias the returned buffer, which the session passes to the
+	// next call once it has copied them into a frame.
+	ReadRunEncodedInto(encs []event.Encoded, buf []byte, origin string, from, to uint64, maxBytes int) ([]event.Encoded, *event.Seal, []byte, error)
 }
 
 // readDelta reads the next DELTA of origin o from seq from (ending at a
@@ -22,11 +25,17 @@ func (s *Session) readDelta(o string, from, target uint64) (*Delta, int, uint64,
 	var encs []event.Encoded
 	var events []*event.Event
 	var seal *event.Seal
+	sn := &s.snd
 	if er, ok := s.r.(EncodedReader); ok {
+		if sn.readBuf == nil { // room for a batch and the event that may go beyond it
+			sn.readBuf = make([]byte, 0, s.cfg.MaxBatchBytes+64<<10)
+		}
 		var err error
-		if encs, seal, err = er.ReadRunEncoded(o, from, target, s.cfg.MaxBatchBytes); err != nil {
+		encs, seal, sn.readBuf, err = er.ReadRunEncodedInto(sn.readEncs, sn.readBuf, o, from, target, s.cfg.MaxBatchBytes)
+		if err != nil {
 			return nil, 0, 0, localError("read %s from %d: %w", o, from, err)
 		}
+		sn.readEncs = encs
 	} else {
 		var sl *event.Seal
 		var err error
@@ -44,7 +53,8 @@ func (s *Session) readDelta(o string, from, target uint64) (*Delta, int, uint64,
 	if err := checkReadEncoded(o, from, encs, seal); err != nil {
 		return nil, 0, 0, err
 	}
-	d, err := newEncodedDelta(encs, seal, s.cfg.Version)
+	d, err := newEncodedDelta(sn.spareSend, encs, seal, s.cfg.Version)
+	sn.spareSend = nil
 	if err != nil {
 		return nil, 0, 0, localError("encode DELTA: %w", err)
 	}
@@ -73,15 +83,19 @@ func checkReadEncoded(origin string, from uint64, encs []event.Encoded, seal *ev
 }
 
 // newEncodedDelta builds an outgoing DELTA of version v from encodings:
-// the payload Delta.encode gives for the decoded events. The Delta carries
-// only its encoding (Events is nil): it is for sending.
-func newEncodedDelta(encs []event.Encoded, seal *event.Seal, v uint8) (*Delta, error) {
+// the payload Delta.encode gives for the decoded events, in buf when it is
+// large enough. The Delta carries only its encoding (Events is nil): it is
+// for sending.
+func newEncodedDelta(buf []byte, encs []event.Encoded, seal *event.Seal, v uint8) (*Delta, error) {
 	size := uvarintLen(uint64(len(encs))) + 2 + maxSealLen
 	for _, e := range encs {
 		size += uvarintLen(uint64(len(e.Bytes))) + len(e.Bytes)
 	}
 	// Built in its own buffer, which the Delta keeps: no copy.
-	b := binary.AppendUvarint(make([]byte, 0, size), uint64(len(encs)))
+	if cap(buf) < size {
+		buf = make([]byte, 0, size)
+	}
+	b := binary.AppendUvarint(buf[:0], uint64(len(encs)))
 	for _, e := range encs {
 		if e.Redacted() && v < Version2 {
 			return nil, localError("protocol version %d cannot carry the redacted event at seq %d", v, e.Seq)
@@ -108,4 +122,14 @@ func appendSealField(b []byte, seal *event.Seal) []byte {
 	b = append(b, 1)
 	b = binary.AppendUvarint(b, uint64(len(enc)))
 	return append(b, enc...)
+}
+
+// Sent tells the session that m, a message of one of its Readys, has been
+// written out and will not be used again: the session may build a later
+// frame in its memory. A driver that keeps messages (to resend, to
+// reorder) does not call it.
+func (s *Session) Sent(m Message) {
+	if d, ok := m.(*Delta); ok && d.enc != nil && cap(d.enc) > cap(s.snd.spareSend) {
+		s.snd.spareSend, d.enc = d.enc[:0], nil
+	}
 }

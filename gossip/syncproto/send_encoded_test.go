@@ -25,7 +25,7 @@ func TestEncodedDeltaSameBytes(t *testing.T) {
 					encs[i] = event.Encoded{Seq: e.Seq, Bytes: e.AppendBinary(nil)}
 				}
 				want, werr := (&Delta{Events: events, Seal: seal}).encode(nil, nil, v)
-				got, gerr := newEncodedDelta(encs, seal, v)
+				got, gerr := newEncodedDelta(nil, encs, seal, v)
 				if (werr == nil) != (gerr == nil) {
 					t.Fatalf("v%d from %d max %d: errors %v and %v", v, from, max, werr, gerr)
 				}
