@@ -24,16 +24,9 @@ type aggCache struct {
 	db    *badger.DB
 	m     map[crdt.AggKey]*crdt.Agg
 	dirty []crdt.AggKey
-	// last remembers, per window, the aggregate the previous event went
-	// to: consecutive events mostly share type and window.
-	last [8]struct {
-		key crdt.AggKey
-		agg *crdt.Agg
-		// seen is the distinct-count hash last observed in agg (when
-		// hasSeen): observing it again changes nothing, so it is skipped.
-		seen    uint64
-		hasSeen bool
-	}
+	// fold gathers consecutive events of one type and the same window in
+	// every granularity (aggfold.go).
+	fold aggFold
 	// device and deviceHash cache the distinct-count hash of the last
 	// event's device: consecutive events mostly share their origin.
 	device     string
@@ -51,28 +44,28 @@ func (a *aggCache) apply(txn *badger.Txn, e *event.Event) error {
 	if e.Device != a.device { // a device id is never empty (event.Validate)
 		a.device, a.deviceHash = e.Device, crdt.DistinctHash([]byte(e.Device))
 	}
-	for _, w := range crdt.Windows {
-		k := crdt.AggKey{Type: e.Type, Window: w, Start: w.Start(e.TS)}
-		l := &a.last[w%8]
-		agg := l.agg
-		if agg == nil || l.key != k {
-			var err error
-			if agg, err = a.get(txn, k); err != nil {
-				return err
-			}
-			l.key, l.agg, l.hasSeen = k, agg, false
+	f := &a.fold
+	if f.n > 0 && !f.holds(e) {
+		if err := a.settle(txn); err != nil {
+			return err
 		}
-		if l.hasSeen && l.seen == a.deviceHash {
-			agg.Observe(v, has, nil) // the device is already counted
-			continue
-		}
-		agg.ObserveHashed(v, has, a.deviceHash)
-		l.seen, l.hasSeen = a.deviceHash, true
 	}
+	f.observe(e, v, has, a.deviceHash)
 	return nil
 }
 
+// get returns the aggregate of k, marked dirty, after settling the fold
+// (whose events may belong to it).
 func (a *aggCache) get(txn *badger.Txn, k crdt.AggKey) (*crdt.Agg, error) {
+	if err := a.settle(txn); err != nil {
+		return nil, err
+	}
+	return a.load(txn, k)
+}
+
+// load returns the aggregate of k, from the cache or badger, marked
+// dirty.
+func (a *aggCache) load(txn *badger.Txn, k crdt.AggKey) (*crdt.Agg, error) {
 	if agg, ok := a.m[k]; ok {
 		a.markDirty(k)
 		return agg, nil
@@ -115,6 +108,9 @@ const aggGrowth = 512
 // only when evict is set: while an earlier transaction is still being
 // applied, reading an evicted key back from badger could miss its update.
 func (a *aggCache) flush(txn *badger.Txn, evict bool) error {
+	if err := a.settle(txn); err != nil {
+		return err
+	}
 	seen := make(map[crdt.AggKey]struct{}, len(a.dirty))
 	for _, k := range a.dirty {
 		if _, ok := seen[k]; ok {
@@ -132,8 +128,6 @@ func (a *aggCache) flush(txn *badger.Txn, evict bool) error {
 	a.dirty = a.dirty[:0]
 	clear(a.inTxn)
 	a.txnBytes = 0
-	// The next transaction must mark what it touches dirty again.
-	clear(a.last[:])
 	if evict && len(a.m) > maxCachedAggs {
 		clear(a.m)
 	}

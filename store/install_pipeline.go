@@ -118,7 +118,7 @@ func (c *syncer) install(g *group) error {
 	}
 	// The cached aggregates predate the snapshot's, which include them.
 	clear(c.aggs.m)
-	clear(c.aggs.last[:])
+	c.aggs.fold = aggFold{}
 	c.aggs.dirty = c.aggs.dirty[:0]
 	if err := c.s.db.Sync(); err != nil {
 		return fmt.Errorf("store: install: %w", err)

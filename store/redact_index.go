@@ -237,7 +237,6 @@ func (a *aggCache) remove(txn *badger.Txn, e *event.Event, s *Store) error {
 			s.log.Error("aggregate does not hold a redacted event's share", "device", e.Device, "seq", e.Seq, "window", w.String())
 		}
 	}
-	clear(a.last[:])
 	return nil
 }
 
@@ -251,6 +250,5 @@ func (a *aggCache) observeRedacted(txn *badger.Txn, e *event.Event) error {
 		}
 		agg.ObserveRedacted([]byte(e.Device))
 	}
-	clear(a.last[:])
 	return nil
 }
