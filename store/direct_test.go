@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -21,25 +22,53 @@ func bulkInputs(n int) []event.Input {
 	return in
 }
 
-// TestDirectRecords: bulk records, written with their whole pages past the
-// page cache, read back byte for byte, in runs and one event at a time,
-// before and after a restart, with small records written buffered before,
-// between and after them.
+// TestDirectRecords: bulk records of remote events, written with their
+// whole pages past the page cache, read back byte for byte, in runs and
+// one event at a time, before and after a restart, with small records
+// written buffered before, between and after them; bulk records of local
+// events stay buffered.
 func TestDirectRecords(t *testing.T) {
-	k := newKey(t, 40)
-	cfg := testConfig(t.TempDir(), k)
-	s := openStore(t, cfg)
-	ingest(t, s, inputs(3, "small"))
-	ingest(t, s, bulkInputs(2000)) // ~600 KB: one bulk record
-	ingest(t, s, inputs(5, "small"))
-	ingest(t, s, bulkInputs(3000))
-	ingest(t, s, inputs(2, "small"))
+	src := openStore(t, testConfig(t.TempDir(), newKey(t, 41)))
+	defer src.Close()
+	ingest(t, src, inputs(3, "small"))
+	ingest(t, src, bulkInputs(2000)) // ~600 KB: one bulk record
+	ingest(t, src, inputs(5, "small"))
+	ingest(t, src, bulkInputs(3000))
+	ingest(t, src, inputs(2, "small"))
 	const total = 3 + 2000 + 5 + 3000 + 2
+	if src.segs.direct.pages != 0 {
+		t.Fatalf("local records: %d bytes written directly", src.segs.direct.pages)
+	}
+	origin := src.Origin()
+	cfg := testConfig(t.TempDir(), newKey(t, 40))
+	s := openStore(t, cfg)
+	for from := uint64(1); from <= total; { // one sealed run (one ingest) per apply
+		evs, seal, err := src.ReadRun(origin, from, from, 8<<20)
+		if err != nil || seal == nil {
+			t.Fatalf("read from %d: %v, seal %v", from, err, seal)
+		}
+		encs, _, err := src.ReadRunEncoded(origin, from, from, 8<<20)
+		if err != nil || len(encs) != len(evs) {
+			t.Fatalf("read encoded from %d: %d events, %v", from, len(encs), err)
+		}
+		raw := make([][]byte, len(encs))
+		for i := range encs {
+			raw[i] = encs[i].Bytes
+		}
+		wait, err := s.ApplyAsync(context.Background(), evs, raw, []event.Seal{*seal})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := wait(); err != nil {
+			t.Fatal(err)
+		}
+		from = seal.Seq + 1
+	}
 	check := func(s *Store) {
 		t.Helper()
 		var got [][]byte
 		for from := uint64(1); from <= total; {
-			encs, _, err := s.ReadRunEncoded(k.origin, from, total, 1<<20)
+			encs, _, err := s.ReadRunEncoded(origin, from, total, 1<<20)
 			if err != nil || len(encs) == 0 {
 				t.Fatalf("ReadRunEncoded from %d: %d events, %v", from, len(encs), err)
 			}
@@ -49,12 +78,16 @@ func TestDirectRecords(t *testing.T) {
 			from += uint64(len(encs))
 		}
 		for seq := uint64(1); seq <= total; seq++ {
-			e, err := s.Get(crdt.Dot{Origin: k.origin, Seq: seq})
+			e, err := s.Get(crdt.Dot{Origin: origin, Seq: seq})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !bytes.Equal(got[seq-1], e.AppendBinary(nil)) {
-				t.Fatalf("event %d read in a run differs from the event read alone", seq)
+			want, err := src.Get(crdt.Dot{Origin: origin, Seq: seq})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got[seq-1], e.AppendBinary(nil)) || !bytes.Equal(got[seq-1], want.AppendBinary(nil)) {
+				t.Fatalf("event %d: run, alone and source differ", seq)
 			}
 		}
 	}
@@ -65,7 +98,9 @@ func TestDirectRecords(t *testing.T) {
 	if s.segs.direct.pages < 2*directMin {
 		t.Fatalf("only %d bytes written directly", s.segs.direct.pages)
 	}
-	s.Close()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
 	s = openStore(t, cfg)
 	defer s.Close()
 	check(s)

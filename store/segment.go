@@ -161,12 +161,18 @@ func (s *segments) resume(id uint32, size int64, torn bool) error {
 // to zeros, as far as that still works; the record is never acknowledged
 // either way.
 //
-// lone tells whether the log serves one commit at a time (see stepFor).
-func (s *segments) appendRecord(frame []byte, lone bool) (int64, error) {
+// lone tells whether the log serves one commit at a time (see stepFor);
+// remote, whether the record holds only events from peers, which a large
+// record writes past the page cache (see direct.go).
+func (s *segments) appendRecord(frame []byte, lone, remote bool) (int64, error) {
 	off := s.curSize
 	end := off + int64(len(frame))
 	s.ahead.reserve(end)
-	done, err := s.direct.write(s.dir, s.curID, s.cur, frame, off)
+	var done bool
+	var err error
+	if remote {
+		done, err = s.direct.write(s.dir, s.curID, s.cur, frame, off)
+	}
 	if !done && err == nil {
 		_, err = s.cur.WriteAt(frame, off)
 	}

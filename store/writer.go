@@ -330,7 +330,7 @@ func (w *writer) append(g *group) error {
 	} else {
 		w.alone = 0
 	}
-	off, err := w.s.segs.appendRecord(frame, w.alone >= aloneGroups)
+	off, err := w.s.segs.appendRecord(frame, w.alone >= aloneGroups, !hasLocal(g.reqs))
 	if err != nil {
 		return err
 	}
