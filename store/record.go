@@ -33,6 +33,14 @@ func (r *recordBuilder) reset() {
 	r.offsets, r.lengths, r.count = r.offsets[:0], r.lengths[:0], 0
 }
 
+// reserve makes room for n more bytes of events, so that a large group is
+// built without growing the buffer step by step.
+func (r *recordBuilder) reserve(n int) {
+	if cap(r.buf)-len(r.buf) < n {
+		r.buf = append(make([]byte, 0, len(r.buf)+n), r.buf...)
+	}
+}
+
 // framed returns the finished record with its frame header filled in, the
 // bytes to append to the log, without copying the payload.
 func (r *recordBuilder) framed() []byte {

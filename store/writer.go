@@ -264,6 +264,7 @@ func (w *writer) write(reqs []*request, n int) (*group, error) {
 	// across two): added keeps those written.
 	added := crdt.NewContext()
 	w.rb.reset()
+	w.rb.reserve(encodedSize(reqs))
 	for _, r := range reqs {
 		if len(r.inputs) > 0 {
 			r.acks = make([]Ack, 0, len(r.inputs))
@@ -352,6 +353,18 @@ func localEvent(in *event.Input, id uuid.UUID, origin string, seq uint64, now in
 		e.TS = in.TS
 	}
 	return e
+}
+
+// encodedSize is the bytes the remote events of reqs take in a record, as
+// far as their encodings are known.
+func encodedSize(reqs []*request) int {
+	n := 0
+	for _, r := range reqs {
+		for _, enc := range r.encoded {
+			n += len(enc) + 3 // and its length, a uvarint
+		}
+	}
+	return n
 }
 
 func hasLocal(reqs []*request) bool {

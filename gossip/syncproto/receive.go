@@ -13,6 +13,7 @@ import (
 type receiver struct {
 	pend      []*event.Event // the unsealed run so far
 	pendRaw   [][]byte       // their encodings as received, nil where unknown
+	lastRun   int            // events in the last sealed run, to size the next
 	pendBytes int            // its DELTA payload bytes
 	applying  []pendingApply // Apply effects not yet confirmed, oldest first
 	heldBytes int            // DELTA payload bytes of those applies
@@ -117,6 +118,10 @@ func (s *Session) onDelta(d *Delta) error {
 		return violation(CodePendingLimit, "buffering %s beyond %d bytes", first.Device, s.cfg.MaxPendingBytes)
 	}
 	s.res.EventsIn += uint64(len(d.Events))
+	if rc.pend == nil && d.Seal == nil { // a run of several DELTAs: as long as the last one, likely
+		n := max(min(rc.lastRun, 1<<16), 2*len(d.Events))
+		rc.pend, rc.pendRaw = make([]*event.Event, 0, n), make([][]byte, 0, n)
+	}
 	rc.pend = append(rc.pend, d.Events...)
 	if len(d.raw) == len(d.Events) {
 		rc.pendRaw = append(rc.pendRaw, d.raw...)
@@ -130,7 +135,7 @@ func (s *Session) onDelta(d *Delta) error {
 		return nil
 	}
 	run, raws, runBytes := rc.pend, rc.pendRaw, rc.pendBytes
-	rc.pend, rc.pendRaw, rc.pendBytes = nil, nil, 0
+	rc.pend, rc.pendRaw, rc.pendBytes, rc.lastRun = nil, nil, 0, len(run)
 	fresh, err := s.checkRun(run, raws, d.Seal)
 	if err != nil {
 		return err
