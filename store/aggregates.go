@@ -38,9 +38,13 @@ type aggCache struct {
 	txnBytes int
 }
 
-// apply folds e into the aggregate of each window.
-func (a *aggCache) apply(txn *badger.Txn, e *event.Event) error {
-	v, has := payloadValue(e.Payload)
+// apply folds e, whose aggregate value is num when known, into the
+// aggregate of each window.
+func (a *aggCache) apply(txn *badger.Txn, e *event.Event, num number) error {
+	if !num.known {
+		num = readNumber(e)
+	}
+	v, has := num.v, num.has
 	if e.Device != a.device { // a device id is never empty (event.Validate)
 		a.device, a.deviceHash = e.Device, crdt.DistinctHash([]byte(e.Device))
 	}
@@ -132,6 +136,22 @@ func (a *aggCache) flush(txn *badger.Txn, evict bool) error {
 		clear(a.m)
 	}
 	return nil
+}
+
+// number is an event's aggregate value (its payload's ValueField), read
+// once. The writer reads it while the event's bytes are in the processor's
+// cache from being copied into the log; read later by the indexer, the
+// first touch of each payload was a cache miss (0.15 of 3.6 CPU-seconds of
+// a 1 M-event catch-up).
+type number struct {
+	v          float64
+	has, known bool
+}
+
+// readNumber reads e's aggregate value.
+func readNumber(e *event.Event) number {
+	v, has := payloadValue(e.Payload)
+	return number{v: v, has: has, known: true}
 }
 
 // payloadValue returns the payload's top-level numeric ValueField. The

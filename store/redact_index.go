@@ -82,7 +82,7 @@ func hasRedactionEvent(batch []*group) bool {
 
 // indexContent applies e, a new dot stored at loc, to the aggregates and
 // the blob and redaction records.
-func (t *txnBatch) indexContent(e *event.Event, d crdt.Dot, loc location) error {
+func (t *txnBatch) indexContent(e *event.Event, d crdt.Dot, loc location, num number) error {
 	switch r := t.c.red.m[d]; {
 	case e.Redaction != nil:
 		if err := t.recordRedaction(e.Redaction); err != nil {
@@ -99,7 +99,7 @@ func (t *txnBatch) indexContent(e *event.Event, d crdt.Dot, loc location) error 
 			return err
 		}
 	default:
-		if err := t.c.aggs.apply(t.txn, e); err != nil {
+		if err := t.c.aggs.apply(t.txn, e, num); err != nil {
 			return err
 		}
 		if err := t.addBlobRefs(e, d); err != nil {

@@ -39,7 +39,7 @@ func (s *Store) replay() error {
 			}
 			for j, e := range rec.events {
 				loc := location{segment: id, offset: off + int64(rec.offsets[j]), length: uint32(rec.lengths[j])}
-				if err := tb.addEvent(e, loc); err != nil {
+				if err := tb.addEvent(e, loc, number{}); err != nil {
 					return err
 				}
 			}

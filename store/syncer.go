@@ -188,7 +188,11 @@ func (c *syncer) index(batch []*group) (*txnBatch, error) {
 	for _, g := range batch {
 		tb.received = g.durable
 		for i, e := range g.events {
-			if err := tb.addEvent(e, g.locs[i]); err != nil {
+			var num number
+			if i < len(g.nums) {
+				num = g.nums[i]
+			}
+			if err := tb.addEvent(e, g.locs[i], num); err != nil {
 				tb.txn.Discard()
 				return nil, err
 			}
@@ -232,8 +236,9 @@ func (c *syncer) newTxn() *txnBatch {
 	}
 }
 
-// addEvent indexes e at loc unless its dot is already held (replay).
-func (t *txnBatch) addEvent(e *event.Event, loc location) error {
+// addEvent indexes e at loc unless its dot is already held (replay). num
+// is its aggregate value when the writer read it.
+func (t *txnBatch) addEvent(e *event.Event, loc location, num number) error {
 	d := crdt.Dot{Origin: e.Device, Seq: e.Seq}
 	if !t.c.ctx.Add(d) {
 		return nil
@@ -253,7 +258,7 @@ func (t *txnBatch) addEvent(e *event.Event, loc location) error {
 	if err := t.addID(e.ID, d.Seq); err != nil {
 		return err
 	}
-	if err := t.indexContent(e, d, loc); err != nil {
+	if err := t.indexContent(e, d, loc, num); err != nil {
 		return err
 	}
 	if t.size+len(t.ids.val)+t.c.aggs.txnBytes >= txnSoftLimit {

@@ -38,6 +38,7 @@ func (r *request) size() int { return len(r.inputs) + len(r.remote) }
 type group struct {
 	reqs   []*request
 	events []*event.Event
+	nums   []number // each event's aggregate value, read while hot
 	locs   []location
 	seals  []event.Seal
 	seq    uint64     // position in the stream of groups, from 1
@@ -258,7 +259,7 @@ func (w *writer) write(reqs []*request, n int) (*group, error) {
 	now := t.UnixMilli()
 	w.observeRemote(reqs, t)
 	defer w.publishHLC()
-	g := &group{reqs: reqs, events: make([]*event.Event, 0, n)}
+	g := &group{reqs: reqs, events: make([]*event.Event, 0, n), nums: make([]number, 0, n)}
 	next, head := w.next, w.head
 	// A group may carry the same remote dot twice (within a request or
 	// across two): added keeps those written.
@@ -274,7 +275,7 @@ func (w *writer) write(reqs []*request, n int) (*group, error) {
 			w.note(e)
 			head = w.rb.addEvent(e, true)
 			next++
-			g.events = append(g.events, e)
+			g.events, g.nums = append(g.events, e), append(g.nums, readNumber(e))
 			r.acks = append(r.acks, Ack{EventID: e.ID, DeviceID: e.Device, Seq: e.Seq})
 		}
 		for i, e := range r.remote {
@@ -295,7 +296,7 @@ func (w *writer) write(reqs []*request, n int) (*group, error) {
 			if own {
 				next, head = e.Seq+1, h
 			}
-			g.events = append(g.events, e)
+			g.events, g.nums = append(g.events, e), append(g.nums, readNumber(e))
 			r.applied = append(r.applied, e)
 		}
 		g.seals = append(g.seals, r.seals...)
