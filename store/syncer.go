@@ -64,12 +64,16 @@ func (s *Store) runSyncer() {
 			g.durable = now
 		}
 		s.ackedSeq.Store(batch[len(batch)-1].seq)
+		// The indexer first, the acknowledgements last: the goroutine readied
+		// last runs next on this processor, and a session waiting for its
+		// ACK (which reopens its peer's window) should not wait behind the
+		// indexing of the batch (3-6 ms of a catch-up's 12,288 events).
+		s.durable <- batch
 		for _, g := range batch {
 			for _, r := range g.reqs {
 				close(r.done)
 			}
 		}
-		s.durable <- batch
 	}
 }
 
