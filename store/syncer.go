@@ -3,7 +3,6 @@ package store
 import (
 	"fmt"
 	"os"
-	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -187,21 +186,12 @@ func syncFiles(batch []*group) error {
 	return nil
 }
 
-// indexYield is how many events the indexer indexes before it lets other
-// goroutines run: the index is not waited for (commits are acknowledged
-// once durable), while the goroutines moving a sync session along are, and
-// the indexer would otherwise hold a processor for milliseconds at a time.
-const indexYield = 1024
-
 // index builds the badger transaction for batch, ready to commit.
 func (c *syncer) index(batch []*group) (*txnBatch, error) {
 	tb := c.newTxn()
 	for _, g := range batch {
 		tb.received = g.durable
 		for i, e := range g.events {
-			if i > 0 && i%indexYield == 0 {
-				runtime.Gosched()
-			}
 			var num number
 			if i < len(g.nums) {
 				num = g.nums[i]
