@@ -64,15 +64,38 @@ func (s *Store) runSyncer() {
 			g.durable = now
 		}
 		s.ackedSeq.Store(batch[len(batch)-1].seq)
-		// The indexer first, the acknowledgements last: the goroutine readied
-		// last runs next on this processor, and a session waiting for its
-		// ACK (which reopens its peer's window) should not wait behind the
-		// indexing of the batch (3-6 ms of a catch-up's 12,288 events).
-		s.durable <- batch
-		for _, g := range batch {
-			for _, r := range g.reqs {
-				close(r.done)
-			}
+		// The goroutine readied last runs next on this processor. A large
+		// batch (a catch-up's runs) takes the indexer milliseconds: the
+		// session waiting for its ACK, which reopens its peer's window, goes
+		// first. A small one (live traffic) is indexed at once, and its
+		// commit callbacks (push announcements) are what the mesh waits for:
+		// the indexer goes first.
+		if batchEvents(batch) >= bigBatch {
+			s.durable <- batch
+			ackAll(batch)
+		} else {
+			ackAll(batch)
+			s.durable <- batch
+		}
+	}
+}
+
+// bigBatch is the size from which a durable batch is acknowledged before
+// it is handed to the indexer (see runSyncer).
+const bigBatch = 1024
+
+func batchEvents(batch []*group) int {
+	n := 0
+	for _, g := range batch {
+		n += len(g.events)
+	}
+	return n
+}
+
+func ackAll(batch []*group) {
+	for _, g := range batch {
+		for _, r := range g.reqs {
+			close(r.done)
 		}
 	}
 }
