@@ -13,11 +13,13 @@ import (
 // cache. A buffered write copies every byte into the page cache and the
 // fdatasync that follows copies it again to the device; the first copy was
 // the largest single cost of a catch-up (0.6 of 4.9 CPU-seconds for 1 M
-// events). Records with local events stay buffered however large: they are
-// what peers pull next and the API reads, and a read of data the page cache
-// does not hold costs more than the copy saved (a sender streaming its own
-// log from the device: 0.29 CPU-seconds per 1 M events against 0.04 from
-// the cache). The whole pages of a bulk record go through a second handle opened with
+// events). Records with local events stay buffered however large: they
+// are what peers pull next and the API reads, and a read of data the page
+// cache does not hold costs more than the copy saved (a sender streaming
+// its own log from the device: 0.29 CPU-seconds per 1 M events against
+// 0.04 from the cache).
+//
+// The whole pages of a bulk record go through a second handle opened with
 // O_DIRECT, straight from memory to the device; the partial pages at
 // either end go through the ordinary handle as before, so that no page is
 // ever written both ways and the page cache never holds a stale copy of a
@@ -64,8 +66,8 @@ func (d *directWriter) reset() error {
 	return err
 }
 
-// span returns the whole pages [a, e) of a record written at [off, end),
-// or a == e when too few to write directly.
+// directSpan returns the whole pages [a, e) of a record written at
+// [off, end), or a == e when too few to write directly.
 func directSpan(off, end int64) (a, e int64) {
 	a = (off + directPage - 1) &^ (directPage - 1)
 	e = end &^ (directPage - 1)
