@@ -5,9 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"syscall"
@@ -91,12 +89,7 @@ func TestKillDuringDirectWrites(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
-	seed := uint64(time.Now().UnixNano())
-	if v, err := strconv.ParseUint(os.Getenv("RUMOR_TEST_SEED"), 10, 64); err == nil {
-		seed = v
-	}
-	t.Logf("seed %d (RUMOR_TEST_SEED to replay)", seed)
-	rnd := rand.New(rand.NewPCG(seed, seed))
+	rnd := killSeed(t)
 	dir := t.TempDir()
 	src := directSource(t, filepath.Join(dir, "src"))
 	origin, total := src.Origin(), src.Summary().VersionVector[src.Origin()]
@@ -105,22 +98,10 @@ func TestKillDuringDirectWrites(t *testing.T) {
 	}
 	var acked uint64
 	for round := 0; round < 3; round++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestDirectKillHelper$", "-test.count=1")
-		cmd.Env = append(os.Environ(), "RUMOR_DIRECT_CHILD="+dir)
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd.Stderr = os.Stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(out)
+		cmd, sc := startChild(t, "TestDirectKillHelper", "RUMOR_DIRECT_CHILD="+dir)
 		for want, got := 1+rnd.IntN(4), 0; got < want && sc.Scan(); got++ {
 			v, err := strconv.ParseUint(sc.Text(), 10, 64)
 			if err != nil {
-				cmd.Process.Kill()
-				cmd.Wait()
 				t.Fatalf("child: %s", sc.Text())
 			}
 			acked = max(acked, v)

@@ -1,13 +1,11 @@
 package store
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -242,18 +240,7 @@ func TestMigrateKilled(t *testing.T) {
 		version byte
 	}{{2, 1}, {runs + 2, 2}} {
 		dir := copyFixture(t)
-		cmd := exec.Command(os.Args[0], "-test.run=^TestMigrateKilled$")
-		cmd.Env = append(os.Environ(), "RUMOR_MIGRATE_CHILD="+dir, fmt.Sprintf("RUMOR_MIGRATE_KILL_AT=%d", c.at))
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd.Stderr = os.Stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		defer cmd.Process.Kill() //nolint:errcheck // already dead unless the test failed
-		lines := bufio.NewScanner(out)
+		cmd, lines := startChild(t, "TestMigrateKilled", "RUMOR_MIGRATE_CHILD="+dir, fmt.Sprintf("RUMOR_MIGRATE_KILL_AT=%d", c.at))
 		for lines.Scan() && lines.Text() != fmt.Sprintf("batch %d", c.at) {
 		}
 		if lines.Err() != nil {

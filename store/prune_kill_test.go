@@ -5,14 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/rumor-sync/rumor/crdt"
 )
@@ -65,12 +62,7 @@ func TestKillDuringPrune(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
-	seed := uint64(time.Now().UnixNano())
-	if v, err := strconv.ParseUint(os.Getenv("RUMOR_TEST_SEED"), 10, 64); err == nil {
-		seed = v
-	}
-	t.Logf("seed %d (RUMOR_TEST_SEED to replay)", seed)
-	rnd := rand.New(rand.NewPCG(seed, seed))
+	rnd := killSeed(t)
 	dir := t.TempDir()
 	acked := map[uint64]string{}
 	for round := 0; round < 4; round++ {
@@ -83,24 +75,12 @@ func TestKillDuringPrune(t *testing.T) {
 // acknowledged at least n more events, recording every ack it printed.
 func runUntilKilled(t *testing.T, dir string, n int, acked map[uint64]string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestPruneKillHelper$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "RUMOR_PRUNE_CHILD="+dir)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(out)
+	cmd, sc := startChild(t, "TestPruneKillHelper", "RUMOR_PRUNE_CHILD="+dir)
 	got := 0
 	for sc.Scan() {
 		seq, id, ok := strings.Cut(sc.Text(), " ")
 		v, err := strconv.ParseUint(seq, 10, 64)
 		if !ok || err != nil {
-			cmd.Process.Kill()
-			cmd.Wait()
 			t.Fatalf("child: %s", sc.Text())
 		}
 		acked[v] = id
