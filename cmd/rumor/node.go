@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rumor-sync/rumor/internal/procs"
 	"github.com/rumor-sync/rumor/node"
 )
 
@@ -62,6 +63,7 @@ take a restart; a reload reports those that differ.`,
 				return err
 			}
 			cfg.Logger = logger
+			logger.Debug("scheduler", "gomaxprocs", procs.Tune())
 			cfg.MDNS = !noMDNS
 			if err := from.setSwitches(cmd, &cfg); err != nil {
 				return err
