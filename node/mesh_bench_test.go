@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"runtime/trace"
 	"slices"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/rumor-sync/rumor/crdt"
 	"github.com/rumor-sync/rumor/event"
+	"github.com/rumor-sync/rumor/internal/procs"
 )
 
 func benchEvents() int {
@@ -38,7 +40,9 @@ var catchUpBaseline float64
 // same bytes into a file with an fdatasync per MiB (the sync protocol's
 // batch size). RUMOR_BENCH_EVENTS sets the count (default 1,000,000).
 // cpu-s is the CPU time (user and system) the process spent on the
-// catch-up, both nodes together.
+// catch-up, both nodes together. rumor-default-procs runs the same
+// catch-up with the Go runtime's default GOMAXPROCS instead of the one
+// `rumor node` sets (internal/procs) and reports it against rumor.
 func BenchmarkCatchUp(b *testing.B) {
 	total := benchEvents()
 	b.Run("tcp-copy", func(b *testing.B) {
@@ -48,38 +52,54 @@ func BenchmarkCatchUp(b *testing.B) {
 			b.ReportMetric(rate, "events/s")
 		}
 	})
+	var tuned float64
 	b.Run("rumor", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			b.StopTimer()
-			src := startBenchNode(b, "")
-			fillNode(b, src.Node, total)
-			b.StartTimer()
-			stopProfile := benchProfile(b)
-			cpu0 := processCPU()
-			start := time.Now()
-			dst := startBenchNode(b, "", src.Mesh().Addrs()[0])
-			var first time.Duration
-			for dst.Store().Summary().Events < uint64(total) {
-				if first == 0 && dst.Store().Summary().Events > 0 {
-					first = time.Since(start)
-				}
-				time.Sleep(5 * time.Millisecond)
-			}
-			b.ReportMetric(first.Seconds(), "first-s")
-			el := time.Since(start)
-			b.ReportMetric((processCPU() - cpu0).Seconds(), "cpu-s")
-			stopProfile()
-			b.StopTimer()
-			rate := float64(total) / el.Seconds()
-			b.ReportMetric(rate, "events/s")
-			b.ReportMetric(el.Seconds(), "seconds")
+			tuned = catchUp(b, total)
 			if catchUpBaseline > 0 {
-				b.ReportMetric(rate/catchUpBaseline, "x-tcp-copy")
+				b.ReportMetric(tuned/catchUpBaseline, "x-tcp-copy")
 			}
-			dst.stop()
-			src.stop()
 		}
 	})
+	b.Run("rumor-default-procs", func(b *testing.B) {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs.Default()))
+		for i := 0; i < b.N; i++ {
+			rate := catchUp(b, total)
+			if tuned > 0 {
+				b.ReportMetric(rate/tuned, "x-rumor")
+			}
+		}
+	})
+}
+
+// catchUp runs one timed catch-up of total events and returns its rate.
+func catchUp(b *testing.B, total int) float64 {
+	b.StopTimer()
+	src := startBenchNode(b, "")
+	fillNode(b, src.Node, total)
+	b.StartTimer()
+	stopProfile := benchProfile(b)
+	cpu0 := processCPU()
+	start := time.Now()
+	dst := startBenchNode(b, "", src.Mesh().Addrs()[0])
+	var first time.Duration
+	for dst.Store().Summary().Events < uint64(total) {
+		if first == 0 && dst.Store().Summary().Events > 0 {
+			first = time.Since(start)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	b.ReportMetric(first.Seconds(), "first-s")
+	el := time.Since(start)
+	b.ReportMetric((processCPU() - cpu0).Seconds(), "cpu-s")
+	stopProfile()
+	b.StopTimer()
+	rate := float64(total) / el.Seconds()
+	b.ReportMetric(rate, "events/s")
+	b.ReportMetric(el.Seconds(), "seconds")
+	dst.stop()
+	src.stop()
+	return rate
 }
 
 // processCPU is the CPU time (user and system) the process has used.

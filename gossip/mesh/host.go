@@ -68,7 +68,7 @@ func newHost(cfg *Config, g *gater) (host.Host, error) {
 // more than Noise carries in a message (65,519 bytes), so every full frame
 // went out as two messages, the second of 17 bytes: twice the encryptions
 // and socket writes on the sender and reads on the receiver. With frames
-// that fit, a 1 M-event catch-up (350 MB) makes half as many.
+// that fit, a 1 M-event catch-up (378 MB of events) makes half as many.
 func muxer() *yamux.Transport {
 	c := *yamux.DefaultTransport.Config()
 	c.MaxMessageSize = noise.MaxPlaintextLength

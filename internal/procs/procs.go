@@ -6,21 +6,30 @@
 // while another processor is idle, and it checks less and less often
 // (down to every 10 ms) while it finds nothing to take. A node's long
 // system calls are disk waits: the fdatasync that makes a group of events
-// durable and the direct write of a catch-up's records, 5-10 ms each on a
-// virtual disk. During one of them the other goroutines (network, event
+// durable and the direct write of a catch-up's records, 7-10 ms each on
+// this project's virtual disk. During one of them the other goroutines (network, event
 // decoding, indexing) share the remaining processors even though a CPU is
 // idle. On a two-CPU machine, a trace of a 1 M-event catch-up showed one
 // goroutine running and others waiting for a processor, with a system
-// call in progress, for about 1 s of its 2.6 s; with one processor more
-// the CPUs' idle and I/O-wait time fell from about 1.5 to 0.7 CPU-seconds
-// and the catch-up took about 10% less time (README, catch-up benchmark).
-// Two more gained nothing and cost CPU time in the scheduler.
+// call in progress, for 0.97 s of its 2.64 s. With one processor more,
+// the CPUs' idle and I/O-wait time during the catch-up fell from 1.4-1.6
+// to 0.7-1.1 CPU-seconds, and in runs paired with the default the
+// catch-up took 5-10% less time in two sittings and the same in a third.
+// Two processors more gained nothing and cost 0.3-0.5 CPU-seconds of
+// scheduler spinning.
 package procs
 
 import (
 	"os"
 	"runtime"
 )
+
+// def is GOMAXPROCS as the runtime chose it, before Tune.
+var def = runtime.GOMAXPROCS(0)
+
+// Default returns the number of logical processors the runtime chose
+// for the process, before Tune.
+func Default() int { return def }
 
 // Tune gives the process one logical processor more than the runtime's
 // default, unless the GOMAXPROCS environment variable chose the number,
@@ -31,7 +40,7 @@ func Tune() int {
 	if os.Getenv("GOMAXPROCS") != "" {
 		return runtime.GOMAXPROCS(0)
 	}
-	n := runtime.GOMAXPROCS(0) + 1
+	n := def + 1
 	runtime.GOMAXPROCS(n)
 	return n
 }

@@ -12,8 +12,14 @@ func TestTune(t *testing.T) {
 		t.Skip("GOMAXPROCS is set in the environment")
 	}
 	before := runtime.GOMAXPROCS(0)
+	if Default() != before {
+		t.Fatalf("Default: %d, the runtime chose %d", Default(), before)
+	}
 	if got := Tune(); got != before+1 || runtime.GOMAXPROCS(0) != before+1 {
 		t.Fatalf("Tune: %d processors (runtime %d), want %d", got, runtime.GOMAXPROCS(0), before+1)
+	}
+	if got := Tune(); got != before+1 {
+		t.Fatalf("Tune again: %d processors, want %d", got, before+1)
 	}
 }
 
