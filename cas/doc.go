@@ -74,9 +74,11 @@
 // Put writes each chunk as it is read, so about one ChunkSize of the input is
 // buffered. If Put fails (read error, cancelled context, limit exceeded) no
 // root is written and the chunks it wrote that nothing else uses are removed
-// before it returns. Only a crash in the middle of a Put leaves unreferenced
-// chunks behind; they are invisible (no blob names them), counted by Bytes,
-// and removed by GC, a mark-and-sweep pass that also rebuilds the reference
+// before it returns. Likewise a Put whose blob is deleted concurrently, after
+// its root is stored, removes before it returns the chunks that Delete had to
+// leave to it. Only a crash in the middle of a Put leaves unreferenced chunks
+// behind; they are invisible (no blob names them), counted by Bytes, and
+// removed by GC, a mark-and-sweep pass that also rebuilds the reference
 // counts and the byte counter (run it at start-up, or rarely).
 //
 // One Store must own a prefix: two Stores on the same prefix (in one process

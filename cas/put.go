@@ -35,7 +35,10 @@ func (s *Store) Put(ctx context.Context, r io.Reader, limit int64) (cid.Cid, int
 	}
 	p := &put{s: s}
 	c, n, err := p.run(ctx, ch, chunk, limit)
-	p.finish(err != nil)
+	if err == nil && s.afterRoot != nil {
+		s.afterRoot(c)
+	}
+	p.finish()
 	if err != nil {
 		return cid.Undef, 0, err
 	}
@@ -118,30 +121,24 @@ func (p *put) chunk(data []byte) error {
 	return nil
 }
 
-// finish lets go of the chunks held; after a failure it removes those that
-// nothing else uses. A cleanup error is dropped: the chunks stay as
-// unreferenced blocks, which GC removes.
-func (p *put) finish(failed bool) {
+// finish lets go of the chunks held and removes those that nothing uses any
+// more, whether the Put failed (no root links them) or succeeded: a Delete of
+// the blob that ran after the root was stored but before finish could not
+// remove the chunks this Put still held, so the last holder must. A cleanup
+// error is dropped: the chunks stay as unreferenced blocks, which GC removes.
+func (p *put) finish() {
 	s := p.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var free []cid.Cid // each once: a chunk repeated in links hits zero once
 	for _, l := range p.links {
 		k := l.KeyString()
 		if s.pending[k]--; s.pending[k] <= 0 {
 			delete(s.pending, k)
+			free = append(free, l)
 		}
 	}
-	if !failed || len(p.links) == 0 {
-		return
-	}
-	_ = s.updateLocked(func(w *wtxn) error {
-		for _, l := range p.links {
-			if err := w.release(l); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	_ = s.releaseLocked(free)
 }
 
 // chunker cuts a reader into ChunkSize pieces, reading one byte ahead so that

@@ -81,6 +81,27 @@ func (w *wtxn) release(c cid.Cid) error {
 	return w.dropBlock(c)
 }
 
+// releaseLocked removes those of links (distinct raw CIDs) that nothing
+// uses, linkBatch per transaction. The caller holds s.mu.
+func (s *Store) releaseLocked(links []cid.Cid) error {
+	for len(links) > 0 {
+		batch := links[:min(linkBatch, len(links))]
+		links = links[len(batch):]
+		err := s.updateLocked(func(w *wtxn) error {
+			for _, l := range batch {
+				if err := w.release(l); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // pin marks raw block c, which the caller has stored, as a blob of its own.
 func (w *wtxn) pin(c cid.Cid) error {
 	r, err := w.getRef(c)

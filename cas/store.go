@@ -33,7 +33,13 @@ type Store struct {
 	mu sync.Mutex
 	// pending counts, per raw CID key, the in-flight Puts that wrote or found
 	// that chunk and will link it from their root; such chunks are not removed.
+	// The Put that takes a count to zero removes the chunk if nothing else
+	// uses it (put.finish), as Delete does when a reference goes.
 	pending map[string]int
+
+	// afterRoot, if set (by tests), runs in Put between storing the root and
+	// letting go of the chunks held in pending, without s.mu held.
+	afterRoot func(c cid.Cid)
 }
 
 // New returns a Store keeping its keys under prefix in db. The caller owns db
