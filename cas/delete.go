@@ -10,9 +10,9 @@ import (
 // one transaction (the blob is gone at once), then every chunk no other blob
 // uses, in batches. For a raw leaf: the block, unless a stored root links to
 // it (then it stays, as that blob's chunk, and Has(c) stays true). Errors wrap
-// ErrNotFound when nothing of c is stored, or ErrInvalidCID. A root block
-// stored corrupt is still deleted; if it no longer decodes, its chunks stay
-// until GC reclaims them.
+// ErrNotFound when nothing of c is stored (GC removes a corrupt root block),
+// or ErrInvalidCID. A root block stored corrupt is still deleted; if it no
+// longer decodes, its chunks stay until GC reclaims them.
 func (s *Store) Delete(c cid.Cid) error {
 	k, err := kindOf(c)
 	if err != nil {

@@ -69,7 +69,10 @@
 // (first the root, then its absent chunks), the sender answers with GetBlock,
 // the receiver stores each with PutBlock, which verifies it. PutBlock also
 // repairs a block stored corrupt. Reads verify every block against its CID and
-// report ErrCorrupt on a mismatch.
+// report ErrCorrupt on a mismatch. A stored root's chunks stay counted while
+// its copy is corrupt, so its repair links nothing again; GC removes a root
+// block that fails its hash (its links cannot be trusted), after which the
+// repair stores it anew and links its chunks once.
 //
 // Put writes each chunk as it is read, so about one ChunkSize of the input is
 // buffered. If Put fails (read error, cancelled context, limit exceeded) no
@@ -79,7 +82,8 @@
 // leave to it. Only a crash in the middle of a Put leaves unreferenced chunks
 // behind; they are invisible (no blob names them), counted by Bytes, and
 // removed by GC, a mark-and-sweep pass that also rebuilds the reference
-// counts and the byte counter (run it at start-up, or rarely).
+// counts and the byte counter, and removes corrupt root blocks with the
+// chunks only they used (run it at start-up, or rarely).
 //
 // One Store must own a prefix: two Stores on the same prefix (in one process
 // or two) would corrupt each other's reference counts.

@@ -17,9 +17,14 @@ const gcBatch = linkBatch
 // recounts the roots linking each chunk, removes raw blocks that are neither
 // blobs of their own nor linked from a root (chunks of a Put interrupted by a
 // crash, chunks of a corrupt root that was deleted), and recomputes the byte
-// counter. It returns the bytes of the blocks removed. Chunks of Puts in
-// flight are kept. GC holds the store's write lock throughout and reads every
-// block key and root block, so run it rarely, for example at start-up.
+// counter. A root block that fails its hash (or does not decode) is removed
+// too, with its size record: its links cannot be known, so GC counts none,
+// and a root left stored with uncounted links would break what putRoot and
+// Delete rely on (see marks.block). Missing lists such a root either way; a
+// peer fetch or a Put stores it anew and links its chunks. GC returns the
+// bytes of the blocks removed. Chunks of Puts in flight are kept. GC holds
+// the store's write lock throughout and reads every block key and block, so
+// run it rarely, for example at start-up.
 func (s *Store) GC(ctx context.Context) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -38,12 +43,13 @@ func (s *Store) GC(ctx context.Context) (int64, error) {
 type marks struct {
 	total int64             // bytes of all stored blocks
 	raw   map[string]int    // raw block → stored length
+	bad   map[string]int    // root block failing its hash or decoding → stored length
 	links map[string]uint64 // raw CID → roots linking it
 	refs  map[string]ref    // stored reference records
 }
 
 func (s *Store) mark(ctx context.Context) (*marks, error) {
-	m := &marks{raw: map[string]int{}, links: map[string]uint64{}, refs: map[string]ref{}}
+	m := &marks{raw: map[string]int{}, bad: map[string]int{}, links: map[string]uint64{}, refs: map[string]ref{}}
 	err := s.db.View(func(txn *badger.Txn) error {
 		if err := s.scanKeys(ctx, txn, tagBlock, func(c cid.Cid, k kind) error {
 			return m.block(s, txn, c, k)
@@ -70,9 +76,22 @@ func (m *marks) block(s *Store, txn *badger.Txn, c cid.Cid, k kind) error {
 		m.raw[c.KeyString()] = len(data)
 		return nil
 	}
+	// Only a root that verifies is counted; sweep removes any other. The
+	// links of a corrupt root are unknown (it does not decode) or untrusted
+	// (it decodes but fails its hash), so GC counts none, and therefore must
+	// not leave it stored: the rest of the store holds that a stored root's
+	// chunks are counted (a disk fault corrupts the block, not the counts),
+	// so putRoot repairs a stored root without linking again and Delete
+	// releases what it decodes to. A corrupt root kept with its chunks
+	// uncounted was repaired with none counted: chunks fetched again became
+	// blobs of their own, and deleting another blob could remove a chunk the
+	// repaired root needed. Once removed, its repair is a fresh store that
+	// links each chunk once. No chunk a valid root needs is ever removed:
+	// every root that verifies has all its links counted here.
 	r, err := decodeRoot(data)
-	if err != nil {
-		return nil // a corrupt root links nothing until repaired
+	if err != nil || verify(c, data) != nil {
+		m.bad[c.KeyString()] = len(data)
+		return nil
 	}
 	seen := map[string]bool{}
 	for _, l := range r.links {
@@ -119,6 +138,19 @@ func (s *Store) scanKeys(ctx context.Context, txn *badger.Txn, tag byte, fn func
 func (s *Store) sweep(m *marks) (int64, error) {
 	var freed int64
 	var ops []func(w *wtxn) error
+	// Corrupt roots go first: a crash after them but before the counts are
+	// lowered leaves counts too high, never a stored root whose chunks were
+	// uncounted and removed.
+	for key, n := range m.bad {
+		c := cid.MustParse([]byte(key))
+		freed += int64(n)
+		ops = append(ops, func(w *wtxn) error {
+			if err := w.Delete(s.key(tagSize, c)); err != nil {
+				return err
+			}
+			return w.dropBlock(c)
+		})
+	}
 	for key, n := range m.raw {
 		c := cid.MustParse([]byte(key))
 		r := ref{pinned: m.refs[key].pinned, roots: m.links[key]}

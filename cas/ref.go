@@ -175,7 +175,11 @@ func (w *wtxn) link(links []cid.Cid, delta int) error {
 // putRoot stores a verified root block. The references to its chunks are
 // written first, the root block and its size last, so a root is never visible
 // before its chunks are protected. A root already stored is only repaired if
-// its stored copy differs.
+// its stored copy differs, and its chunks are not linked again: a stored root
+// has its chunks counted even when its copy went corrupt on disk (that does
+// not change the counts), and GC removes a corrupt root rather than leave it
+// stored uncounted (see marks.block). So whether the stored copy is intact,
+// undecodable or fails its hash, each chunk ends up counted once.
 func (s *Store) putRoot(c cid.Cid, block []byte, r root) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
