@@ -13,8 +13,9 @@
 // goroutine running and others waiting for a processor, with a system
 // call in progress, for 0.97 s of its 2.64 s. With one processor more,
 // the CPUs' idle and I/O-wait time during the catch-up fell from 1.4-1.6
-// to 0.7-1.1 CPU-seconds, and in runs paired with the default the
-// catch-up took 5-10% less time in two sittings and the same in a third.
+// to 0.7-1.1 CPU-seconds. In runs alternating with the default, the
+// catch-up took 5-14% less time in 10 of 11 pairs in two sittings, and
+// the same within 3% either way in two later ones (6 and 8 pairs).
 // Two processors more gained nothing and cost 0.3-0.5 CPU-seconds of
 // scheduler spinning.
 package procs
