@@ -26,14 +26,21 @@ func fetchBlob(t *testing.T, dst, src *Store, c cid.Cid) {
 		if round == 3 {
 			t.Fatalf("still missing %d blocks of %s after 3 rounds", len(missing), c)
 		}
-		for _, m := range missing {
-			block, err := src.GetBlock(m)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := dst.PutBlock(m, block); err != nil {
-				t.Fatal(err)
-			}
+		copyBlocks(t, dst, src, missing)
+	}
+}
+
+// copyBlocks stores in dst each of blocks, read from src with GetBlock, as
+// a peer fetch does.
+func copyBlocks(t *testing.T, dst, src *Store, blocks []cid.Cid) {
+	t.Helper()
+	for _, m := range blocks {
+		block, err := src.GetBlock(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := dst.PutBlock(m, block); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

@@ -244,15 +244,7 @@ func TestMissingLinksExchange(t *testing.T) {
 			_, _, err := dst.Open(context.Background(), c)
 			wantErr(t, err, ErrNotFound)
 		}
-		for _, m := range missing {
-			block, err := src.GetBlock(m)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := dst.PutBlock(m, block); err != nil {
-				t.Fatal(err)
-			}
-		}
+		copyBlocks(t, dst, src, missing)
 	}
 	if !bytes.Equal(readAll(t, dst, c), data) {
 		t.Fatal("exchanged blob differs")

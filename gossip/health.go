@@ -30,6 +30,11 @@ func newTracker(c clock.Clock) *tracker {
 func (t *tracker) learn(origin string, seq uint64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.learnLocked(origin, seq)
+}
+
+// learnLocked is learn with t.mu held.
+func (t *tracker) learnLocked(origin string, seq uint64) {
 	if seq > t.known[origin] {
 		t.known[origin] = seq
 	}
@@ -56,9 +61,7 @@ func (t *tracker) arrivedAll(events []*event.Event) {
 		for i++; i < len(events) && events[i].Device == origin; i++ {
 			top = max(top, events[i].Seq)
 		}
-		if top > t.known[origin] {
-			t.known[origin] = top
-		}
+		t.learnLocked(origin, top)
 		t.last[origin] = now
 	}
 }
