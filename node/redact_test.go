@@ -288,6 +288,15 @@ func TestMixedVersionMesh(t *testing.T) {
 		}
 		return out
 	}
+	// Convergence can come through b and pushes before a and the pinned
+	// node finish a session of their own: sessions are traced when they end.
+	waitFor(t, 20*time.Second, "a to finish sessions with both peers", func() bool {
+		seen := map[string]bool{}
+		for _, s := range a.Replicator().Sessions() {
+			seen[s.Peer] = true
+		}
+		return seen[old.ID()] && seen[b.ID()]
+	})
 	for peer, vs := range versions(old) {
 		if vs[2] != 0 || vs[1] == 0 {
 			t.Fatalf("the pinned node's sessions with %s ran in %v", peer, vs)
