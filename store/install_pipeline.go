@@ -74,6 +74,7 @@ func (c *syncer) commitInstall(batch []*group) bool {
 		}
 		reds, wake := c.takeRedactions(), c.red.wake
 		c.red.wake = false
+		c.inflight.Wait() // earlier commits publish first
 		c.publish(batch[:i], reds, wake)
 	}
 	c.inflight.Wait()

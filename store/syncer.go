@@ -31,12 +31,22 @@ type syncer struct {
 	ctx      *crdt.Context  // committed context plus what the open transaction adds
 	aggs     aggCache
 	red      indexRedactions
+	// published is closed once the last commit handed to badger has been
+	// published: badger runs commit callbacks on goroutines of their own,
+	// which may finish in any order, and each waits for the one before so
+	// that readers never see a later batch (and its indexedSeq) before an
+	// earlier one.
+	published chan struct{}
+	// committed, when set (by tests), runs as a commit callback starts.
+	committed func(batch []*group)
 }
 
 func (c *syncer) init(s *Store) error {
 	c.s = s
 	c.ctx = s.ctx.Clone()
 	c.aggs = aggCache{db: s.db, m: map[crdt.AggKey]*crdt.Agg{}}
+	c.published = make(chan struct{})
+	close(c.published)
 	return c.red.init(s)
 }
 
@@ -165,9 +175,17 @@ func (c *syncer) commit(batch []*group) {
 	c.red.wake = false
 	c.inflight.Add(1)
 	c.pending.Add(1)
+	prev, done := c.published, make(chan struct{})
+	c.published = done
+	hook := c.committed
 	tb.txn.CommitWith(func(err error) {
 		defer c.inflight.Done()
 		defer c.pending.Add(-1)
+		if hook != nil {
+			hook(batch)
+		}
+		<-prev
+		defer close(done)
 		if err != nil {
 			c.s.fail(fmt.Errorf("store: commit index: %w", err))
 			return
