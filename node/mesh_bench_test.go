@@ -79,7 +79,7 @@ func catchUp(b *testing.B, total int) float64 {
 	fillNode(b, src.Node, total)
 	b.StartTimer()
 	stopProfile := benchProfile(b)
-	cpu0 := processCPU()
+	cpu0, disk0 := processCPU(), diskWritten()
 	start := time.Now()
 	dst := startBenchNode(b, "", src.Mesh().Addrs()[0])
 	var first time.Duration
@@ -92,6 +92,7 @@ func catchUp(b *testing.B, total int) float64 {
 	b.ReportMetric(first.Seconds(), "first-s")
 	el := time.Since(start)
 	b.ReportMetric((processCPU() - cpu0).Seconds(), "cpu-s")
+	b.ReportMetric(float64(diskWritten()-disk0)/1e6, "disk-MB")
 	stopProfile()
 	b.StopTimer()
 	rate := float64(total) / el.Seconds()
@@ -100,6 +101,22 @@ func catchUp(b *testing.B, total int) float64 {
 	dst.stop()
 	src.stop()
 	return rate
+}
+
+// diskWritten is the number of bytes the process has caused to be
+// written to storage (/proc/self/io write_bytes; 0 where unavailable).
+func diskWritten() int64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "write_bytes: "); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // processCPU is the CPU time (user and system) the process has used.
@@ -168,7 +185,7 @@ func tcpCopy(b *testing.B, total int) float64 {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	start := time.Now()
+	start, disk0 := time.Now(), diskWritten()
 	c, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		b.Fatal(err)
@@ -185,7 +202,9 @@ func tcpCopy(b *testing.B, total int) float64 {
 			break
 		}
 	}
-	return float64(total) / time.Since(start).Seconds()
+	el := time.Since(start)
+	b.ReportMetric(float64(diskWritten()-disk0)/1e6, "disk-MB")
+	return float64(total) / el.Seconds()
 }
 
 func sampleEncoding(b *testing.B) []byte {
