@@ -37,9 +37,14 @@ func (c *Context) state(origin string) *originState {
 // stateFor returns the origin's state, creating it if needed.
 func (c *Context) stateFor(origin string) *originState {
 	if h := c.hot; h != nil && h.origin == origin {
+		h.origin = origin // see below
 		return h
 	}
 	if st := c.m[origin]; st != nil {
+		// The state keeps the caller's copy of the (equal) name: callers
+		// pass the same string for a run of dots (a decoder interns it),
+		// and comparing a string with itself stops at the pointer.
+		st.origin = origin
 		c.hot = st
 		return st
 	}

@@ -91,8 +91,9 @@ func (e *Event) MarshalBinary() ([]byte, error) { return e.AppendBinary(nil), ni
 func (e *Event) UnmarshalBinary(b []byte) error { return e.unmarshal(b, nil) }
 
 // Decoder decodes many encodings, typically a run of one origin: events of
-// the same device, or of the same type, share one string, and payloads
-// share the input's memory instead of copying it. The zero value is ready.
+// the same device share one string (the same for every Decoder in the
+// process), events of the same type share one, and payloads share the
+// input's memory instead of copying it. The zero value is ready.
 type Decoder struct {
 	device, typ string
 }
@@ -147,7 +148,10 @@ func (e *Event) unmarshal(b []byte, dec *Decoder) error {
 	}
 	copy(out.ID[:], d.bytes(16))
 	if dec != nil {
-		out.Device = intern(&dec.device, d.lenBytes(MaxDeviceLen, "device"))
+		if b := d.lenBytes(MaxDeviceLen, "device"); string(b) != dec.device {
+			dec.device = internDevice(b)
+		}
+		out.Device = dec.device
 	} else {
 		out.Device = string(d.lenBytes(MaxDeviceLen, "device"))
 	}

@@ -282,3 +282,21 @@ func TestDecoderSharesStrings(t *testing.T) {
 		t.Fatal("an aliased payload can be appended to in place")
 	}
 }
+
+// Decoders share one string per device id, across Decoders and frames.
+func TestDecodersShareDeviceStrings(t *testing.T) {
+	e := sampleEvent(t)
+	b := e.AppendBinary(nil)
+	var d1, d2 Decoder
+	x, err := d1.Decode(append([]byte(nil), b...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := d2.Decode(append([]byte(nil), b...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Device != e.Device || unsafe.StringData(x.Device) != unsafe.StringData(y.Device) {
+		t.Fatalf("device strings %q and %q not shared", x.Device, y.Device)
+	}
+}

@@ -298,8 +298,9 @@ func (t *txnBatch) addEvent(e *event.Event, loc location, num number) error {
 		if err != nil {
 			return err
 		}
-		t.lastOrigin, t.lastNum = d.Origin, n
+		t.lastNum = n
 	}
+	t.lastOrigin = d.Origin // this copy: the run's next events compare by pointer
 	if err := t.addID(e.ID, d.Seq); err != nil {
 		return err
 	}
