@@ -55,7 +55,7 @@ func (e *Event) EncodedLen() int {
 		return 1 + e.Redaction.EncodedLen()
 	}
 	n := 1 + 16 + strLen(e.Device) + uvarintLen(e.Seq) + varintLen(e.TS) + strLen(e.Type) +
-		uvarintLen(uint64(e.Schema)) + strLen(string(e.Payload)) + uvarintLen(uint64(len(e.Blobs))) + 32
+		uvarintLen(uint64(e.Schema)) + uvarintLen(uint64(len(e.Payload))) + len(e.Payload) + uvarintLen(uint64(len(e.Blobs))) + 32
 	for _, c := range e.Blobs {
 		n += strLen(c.KeyString())
 	}
