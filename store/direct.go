@@ -50,11 +50,12 @@ const directMin = 64 << 10
 // directWriter writes the whole pages of large records of the current
 // segment through an O_DIRECT handle. Only the writer goroutine uses it.
 type directWriter struct {
-	f     *os.File // O_DIRECT handle on the current segment; nil: none yet
-	off   bool     // the file system refused O_DIRECT: stay buffered
-	buf   []byte   // page-aligned copy of the pages being written
-	owner uint32   // segment id f is open on
-	pages int64    // bytes written directly, for tests
+	f      *os.File // O_DIRECT handle on the current segment; nil: none yet
+	off    bool     // the file system refused O_DIRECT: stay buffered
+	buf    []byte   // page-aligned copy of the pages being written
+	owner  uint32   // segment id f is open on
+	pages  int64    // bytes written directly, for tests
+	copied int64    // of those, bytes first copied to an aligned buffer
 }
 
 // reset forgets the handle of the previous segment.
@@ -105,10 +106,15 @@ func (d *directWriter) write(dir string, id uint32, cur *os.File, frame []byte, 
 	if _, err := cur.WriteAt(head, off); err != nil {
 		return true, err
 	}
+	inPlace := pageStart(mid) // built at the record's phase (recordBuilder)
 	for pos := a; len(mid) > 0; {
 		n := min(len(mid), directChunk)
-		buf := d.aligned(n)
-		copy(buf, mid[:n])
+		buf := mid[:n]
+		if !inPlace {
+			buf = d.aligned(n)
+			copy(buf, mid[:n])
+			d.copied += int64(n)
+		}
 		if _, err := d.f.WriteAt(buf, pos); err != nil {
 			if !refused(err) {
 				return true, err
@@ -138,9 +144,12 @@ func refused(err error) bool {
 // aligned returns a page-aligned buffer of n bytes, reused across writes.
 func (d *directWriter) aligned(n int) []byte {
 	if cap(d.buf) < n {
-		b := make([]byte, n+directPage)
-		skip := int(-uintptr(unsafe.Pointer(unsafe.SliceData(b))) & (directPage - 1))
-		d.buf = b[skip : skip+n : skip+n]
+		d.buf = pageAligned(n)
 	}
 	return d.buf[:n]
+}
+
+// pageStart reports whether b starts at a page-aligned address.
+func pageStart(b []byte) bool {
+	return uintptr(unsafe.Pointer(unsafe.SliceData(b)))&(directPage-1) == 0
 }

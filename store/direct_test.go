@@ -98,6 +98,9 @@ func TestDirectRecords(t *testing.T) {
 	if s.segs.direct.pages < 2*directMin {
 		t.Fatalf("only %d bytes written directly", s.segs.direct.pages)
 	}
+	if s.segs.direct.copied != 0 { // records are built at their page phase
+		t.Fatalf("%d of %d bytes written directly were copied first", s.segs.direct.copied, s.segs.direct.pages)
+	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}

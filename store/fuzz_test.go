@@ -11,7 +11,7 @@ import (
 func FuzzParseRecord(f *testing.F) {
 	k := newKey(f, 1)
 	var rb recordBuilder
-	rb.reset()
+	rb.reset(0)
 	e := &event.Event{ID: event.NewID(1, 0, [8]byte{}), Device: k.origin, Seq: 1, TS: 1, Type: "t", Schema: 1, Payload: []byte(`{}`)}
 	rb.addEvent(e, true)
 	seal, _ := event.NewSeal(k.key, k.origin, 1, e.Hash())

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"unsafe"
 
 	"github.com/rumor-sync/rumor/event"
 )
@@ -16,29 +17,56 @@ const (
 
 // recordBuilder assembles one record payload and remembers where each event
 // encoding starts within it.
+//
+// Its buffer lies at the record's phase within a page-aligned block: a
+// record written at a file offset of that phase (mod directPage) has its
+// whole pages at page-aligned addresses, which a direct write takes as
+// they are instead of copying them (direct.go).
 type recordBuilder struct {
 	buf     []byte
-	offsets []int // offset of each event encoding in buf
+	phase   int    // offset of buf[0] in its page
+	back    []byte // the page-aligned block buf lies in, from its start
+	offsets []int  // offset of each event encoding in buf
 	lengths []int
 	count   int
 	scratch []byte
 }
 
-// reset starts a new record. Its frame header (see framed) and event count
-// (see finish) are written at the end, so the buffer starts with room for
-// them: header, kind byte, reserved 4-byte count, then the events.
-func (r *recordBuilder) reset() {
-	r.buf = append(r.buf[:0], make([]byte, frameHeader)...)
-	r.buf = append(r.buf, recordEvents, 0, 0, 0, 0)
+// reset starts a new record, to be written at a file offset whose
+// remainder modulo directPage is phase. Its frame header (see framed) and
+// event count (see finish) are written at the end, so the buffer starts
+// with room for them: header, kind byte, reserved 4-byte count, then the
+// events.
+func (r *recordBuilder) reset(phase int) {
+	const head = frameHeader + 5
+	if cap(r.back) < phase+head {
+		r.back = pageAligned(max(2*cap(r.back), phase+head+directPage))
+	}
+	r.phase = phase
+	r.buf = r.back[phase : phase+head]
+	clear(r.buf[:frameHeader])
+	r.buf[frameHeader] = recordEvents
+	clear(r.buf[frameHeader+1:])
 	r.offsets, r.lengths, r.count = r.offsets[:0], r.lengths[:0], 0
 }
 
 // reserve makes room for n more bytes of events, so that a large group is
-// built without growing the buffer step by step.
+// built without growing the buffer step by step (growing by append would
+// lose the buffer's phase: it stays correct, only its direct write copies).
 func (r *recordBuilder) reserve(n int) {
 	if cap(r.buf)-len(r.buf) < n {
-		r.buf = append(make([]byte, 0, len(r.buf)+n), r.buf...)
+		back := pageAligned(r.phase + len(r.buf) + n)
+		r.buf = append(back[r.phase:r.phase], r.buf...)
+		r.back = back
 	}
+}
+
+// pageAligned returns a zeroed slice of n bytes (capacity n) starting at a
+// page-aligned address.
+func pageAligned(n int) []byte {
+	b := make([]byte, n+directPage)
+	skip := int(-uintptr(unsafe.Pointer(unsafe.SliceData(b))) & (directPage - 1))
+	return b[skip : skip+n : skip+n]
 }
 
 // framed returns the finished record with its frame header filled in, the
