@@ -103,7 +103,9 @@ func (w *wtxn) putBlock(c cid.Cid, data []byte) (added bool, err error) {
 	}
 	if segs == 0 {
 		w.delta += int64(len(data))
-	} // else a repair: the counter still holds the length the store wrote, len(data)
+	} // else a repair: the counter still holds the length the store wrote,
+	// len(data), as the copy went corrupt after it was counted: GC, which
+	// counts stored lengths, removes raw and root blocks that fail their hash
 	return segs == 0, w.s.writeBlock(w.Txn, c, data, segs)
 }
 

@@ -83,7 +83,11 @@
 // behind; they are invisible (no blob names them), counted by Bytes, and
 // removed by GC, a mark-and-sweep pass that also rebuilds the reference
 // counts and the byte counter, and removes corrupt root blocks with the
-// chunks only they used (run it at start-up, or rarely).
+// chunks only they used, and corrupt raw blocks (run it at start-up, or
+// rarely). The byte counter counts each block at the length the store wrote;
+// a copy corrupted on disk keeps that count until it is repaired (which
+// then changes nothing) or GC removes it (so GC, which counts the lengths it
+// finds, leaves no corrupt block behind).
 //
 // One Store must own a prefix: two Stores on the same prefix (in one process
 // or two) would corrupt each other's reference counts.
