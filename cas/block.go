@@ -68,7 +68,9 @@ func (s *Store) readBlock(txn *badger.Txn, c cid.Cid, dst []byte) ([]byte, error
 	if segs == 0 {
 		return nil, fmt.Errorf("%w: block %s", ErrNotFound, c)
 	}
-	return data, verify(c, data)
+	err = verify(c, data)
+	s.sound.note(c, err)
+	return data, err
 }
 
 // writeBlock stores data as block c, replacing an old copy of oldSegs pieces.
@@ -116,6 +118,7 @@ func (w *wtxn) dropBlock(c cid.Cid) error {
 		return err
 	}
 	w.delta -= int64(n)
+	w.s.sound.note(c, ErrNotFound) // forgotten now: a commit can only make it absent
 	for i := range segs {
 		if err := w.Delete(w.s.segKey(c, i)); err != nil {
 			return err

@@ -82,7 +82,9 @@ func (m *marks) block(s *Store, txn *badger.Txn, c cid.Cid, k kind) error {
 		// stores it anew): left stored, it would be counted at the length
 		// of its corrupt copy, while its repair (putBlock) relies on the
 		// counter holding the length the store wrote.
-		if verify(c, data) != nil {
+		err := verify(c, data)
+		s.sound.note(c, err)
+		if err != nil {
 			m.bad[c.KeyString()] = len(data)
 		} else {
 			m.raw[c.KeyString()] = len(data)
