@@ -93,9 +93,9 @@
 //
 // Missing (and Has) count a block whose stored bytes fail its hash as
 // missing, so that fetching it from a peer repairs it. Hashing every chunk
-// on every call would make Missing read the whole blob (about 480 times the
-// cost of looking the chunks up, for 64 MiB on disk: BenchmarkMissing), so a
-// Store remembers, in memory, the raw blocks it has read back from the
+// on every call would make Missing read the whole blob (some hundreds of
+// times the cost of looking the chunks up, for 64 MiB on disk:
+// BenchmarkMissing), so a Store remembers, in memory, the raw blocks it has read back from the
 // database and seen intact: by Missing, GC, GetBlock or a blob reader, not by
 // writing them. Missing hashes a raw block it does not remember and only
 // looks up one it does. A read that finds a block corrupt forgets it, so
