@@ -68,7 +68,9 @@ func (s *Store) readBlock(txn *badger.Txn, c cid.Cid, dst []byte) ([]byte, error
 	if segs == 0 {
 		return nil, fmt.Errorf("%w: block %s", ErrNotFound, c)
 	}
-	return data, verify(c, data)
+	err = verify(c, data)
+	s.sound.note(c, err)
+	return data, err
 }
 
 // writeBlock stores data as block c, replacing an old copy of oldSegs pieces.
@@ -103,7 +105,9 @@ func (w *wtxn) putBlock(c cid.Cid, data []byte) (added bool, err error) {
 	}
 	if segs == 0 {
 		w.delta += int64(len(data))
-	} // else a repair: the counter still holds the length the store wrote, len(data)
+	} // else a repair: the counter still holds the length the store wrote,
+	// len(data), as the copy went corrupt after it was counted: GC, which
+	// counts stored lengths, removes raw and root blocks that fail their hash
 	return segs == 0, w.s.writeBlock(w.Txn, c, data, segs)
 }
 
@@ -114,6 +118,7 @@ func (w *wtxn) dropBlock(c cid.Cid) error {
 		return err
 	}
 	w.delta -= int64(n)
+	w.s.sound.note(c, ErrNotFound) // forgotten now: a commit can only make it absent
 	for i := range segs {
 		if err := w.Delete(w.s.segKey(c, i)); err != nil {
 			return err

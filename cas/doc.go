@@ -66,13 +66,13 @@
 //	err = s.Delete(c)
 //
 // Exchanging a blob with a peer uses blocks: the receiver asks Missing(c)
-// (first the root, then its absent chunks), the sender answers with GetBlock,
-// the receiver stores each with PutBlock, which verifies it. PutBlock also
-// repairs a block stored corrupt. Reads verify every block against its CID and
-// report ErrCorrupt on a mismatch. A stored root's chunks stay counted while
-// its copy is corrupt, so its repair links nothing again; GC removes a root
-// block that fails its hash (its links cannot be trusted), after which the
-// repair stores it anew and links its chunks once.
+// (first the root, then its absent or corrupt chunks), the sender answers
+// with GetBlock, the receiver stores each with PutBlock, which verifies it.
+// PutBlock also repairs a block stored corrupt. Reads verify every block
+// against its CID and report ErrCorrupt on a mismatch. A stored root's
+// chunks stay counted while its copy is corrupt, so its repair links nothing
+// again; GC removes a root block that fails its hash (its links cannot be
+// trusted), after which the repair stores it anew and links its chunks once.
 //
 // Put writes each chunk as it is read, so about one ChunkSize of the input is
 // buffered. If Put fails (read error, cancelled context, limit exceeded) no
@@ -83,7 +83,29 @@
 // behind; they are invisible (no blob names them), counted by Bytes, and
 // removed by GC, a mark-and-sweep pass that also rebuilds the reference
 // counts and the byte counter, and removes corrupt root blocks with the
-// chunks only they used (run it at start-up, or rarely).
+// chunks only they used, and corrupt raw blocks (run it at start-up, or
+// rarely). The byte counter counts each block at the length the store wrote;
+// a copy corrupted on disk keeps that count until it is repaired (which
+// then changes nothing) or GC removes it (so GC, which counts the lengths it
+// finds, leaves no corrupt block behind).
+//
+// # Verification
+//
+// Missing (and Has) count a block whose stored bytes fail its hash as
+// missing, so that fetching it from a peer repairs it. Hashing every chunk
+// on every call would make Missing read the whole blob (some hundreds of
+// times the cost of looking the chunks up, for 64 MiB on disk:
+// BenchmarkMissing), so a Store remembers, in memory, the raw blocks it has read back from the
+// database and seen intact: by Missing, GC, GetBlock or a blob reader, not by
+// writing them. Missing hashes a raw block it does not remember and only
+// looks up one it does. A read that finds a block corrupt forgets it, so
+// that Missing lists it from then on (a block removed is forgotten too). The
+// memory holds at most 65,536 blocks (64 GiB of chunks, in about 5 MiB) and
+// is cleared when full. It is lost with the Store, and GC (which the node
+// runs at start-up) hashes every block and removes raw blocks that fail. So
+// damage done on disk to a block already seen intact is listed once a read
+// meets it or the store is opened anew, not before. A root block is
+// verified on every Missing call.
 //
 // One Store must own a prefix: two Stores on the same prefix (in one process
 // or two) would corrupt each other's reference counts.

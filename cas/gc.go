@@ -21,10 +21,14 @@ const gcBatch = linkBatch
 // too, with its size record: its links cannot be known, so GC counts none,
 // and a root left stored with uncounted links would break what putRoot and
 // Delete rely on (see marks.block). Missing lists such a root either way; a
-// peer fetch or a Put stores it anew and links its chunks. GC returns the
-// bytes of the blocks removed. Chunks of Puts in flight are kept. GC holds
-// the store's write lock throughout and reads every block key and block, so
-// run it rarely, for example at start-up.
+// peer fetch or a Put stores it anew and links its chunks. A raw block that
+// fails its hash is removed as well, its reference record kept: the counter
+// GC writes then holds only intact blocks, at the lengths the store wrote,
+// which is what a repair by PutBlock or Put relies on (see putBlock); Missing
+// lists the block as absent and a fetch or a Put stores it anew. GC returns
+// the bytes of the blocks removed. Intact chunks of Puts in flight are kept.
+// GC holds the store's write lock throughout and reads and hashes every
+// block, so run it rarely, for example at start-up.
 func (s *Store) GC(ctx context.Context) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -42,8 +46,8 @@ func (s *Store) GC(ctx context.Context) (int64, error) {
 // marks is what GC learns from one consistent scan.
 type marks struct {
 	total int64             // bytes of all stored blocks
-	raw   map[string]int    // raw block → stored length
-	bad   map[string]int    // root block failing its hash or decoding → stored length
+	raw   map[string]int    // raw block that verifies → stored length
+	bad   map[string]int    // block failing its hash (or root not decoding) → stored length
 	links map[string]uint64 // raw CID → roots linking it
 	refs  map[string]ref    // stored reference records
 }
@@ -73,7 +77,18 @@ func (m *marks) block(s *Store, txn *badger.Txn, c cid.Cid, k kind) error {
 	}
 	m.total += int64(len(data))
 	if k == kindRaw {
-		m.raw[c.KeyString()] = len(data)
+		// A raw block that fails its hash is removed like a corrupt root
+		// (its reference record stays, so Missing lists it and a fetch
+		// stores it anew): left stored, it would be counted at the length
+		// of its corrupt copy, while its repair (putBlock) relies on the
+		// counter holding the length the store wrote.
+		err := verify(c, data)
+		s.sound.note(c, err)
+		if err != nil {
+			m.bad[c.KeyString()] = len(data)
+		} else {
+			m.raw[c.KeyString()] = len(data)
+		}
 		return nil
 	}
 	// Only a root that verifies is counted; sweep removes any other. The
@@ -138,15 +153,17 @@ func (s *Store) scanKeys(ctx context.Context, txn *badger.Txn, tag byte, fn func
 func (s *Store) sweep(m *marks) (int64, error) {
 	var freed int64
 	var ops []func(w *wtxn) error
-	// Corrupt roots go first: a crash after them but before the counts are
-	// lowered leaves counts too high, never a stored root whose chunks were
-	// uncounted and removed.
+	// Corrupt blocks go first: a crash after them but before the counts
+	// are lowered leaves counts too high, never a stored root whose chunks
+	// were uncounted and removed.
 	for key, n := range m.bad {
 		c := cid.MustParse([]byte(key))
 		freed += int64(n)
 		ops = append(ops, func(w *wtxn) error {
-			if err := w.Delete(s.key(tagSize, c)); err != nil {
-				return err
+			if k, _ := kindOf(c); k == kindRoot {
+				if err := w.Delete(s.key(tagSize, c)); err != nil {
+					return err
+				}
 			}
 			return w.dropBlock(c)
 		})

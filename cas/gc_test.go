@@ -52,7 +52,7 @@ func TestGCAfterCrash(t *testing.T) {
 	}
 }
 
-// TestConcurrent puts, reads and deletes overlapping blobs from several
+// TestConcurrent puts, checks, reads and deletes overlapping blobs from several
 // goroutines (run with -race) and then checks the bookkeeping.
 func TestConcurrent(t *testing.T) {
 	s := memStore(t)
@@ -70,6 +70,9 @@ func TestConcurrent(t *testing.T) {
 				if err != nil {
 					errs <- err
 					return
+				}
+				if _, err := s.Missing(c); err != nil { // hashes chunks others may be dropping
+					errs <- err
 				}
 				if _, _, err := s.Put(context.Background(), bytes.NewReader(data), ChunkSize); err == nil {
 					errs <- fmt.Errorf("over-limit put succeeded")

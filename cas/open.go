@@ -33,7 +33,7 @@ func (s *Store) Open(ctx context.Context, c cid.Cid) (io.ReadCloser, int64, erro
 		if err != nil {
 			return err
 		}
-		missing, err := s.absent(txn, r.links)
+		missing, err := s.absent(txn, r.links, s.hasBlock) // chunks are verified as they are read
 		if err == nil && len(missing) > 0 {
 			err = fmt.Errorf("%w: blob %s lacks %d of %d chunks", ErrNotFound, c, len(missing), len(r.links))
 		}

@@ -43,11 +43,14 @@ func (s *Store) Links(c cid.Cid) ([]cid.Cid, error) {
 	return r.links, err
 }
 
-// Missing returns the blocks of blob c that are not stored here, in the order
-// to fetch them: c itself if it is absent (or its stored root block is corrupt,
-// so that fetching it repairs it), else the distinct absent chunks of root c.
-// It returns nil when the whole blob is present. Block contents other than the
-// root are not verified.
+// Missing returns the blocks of blob c that are not stored here intact, in
+// the order to fetch them: c itself if it is absent or its stored copy fails
+// its hash (so that fetching it repairs it), else the distinct chunks of root
+// c that are absent or fail their hash. It returns nil when the whole blob is
+// present and intact. The root block is verified on every call; a raw block
+// is hashed the first time Missing meets it and again only once a read
+// found it corrupt or the Store's memory of intact blocks was cleared (see
+// the package comment, Verification).
 func (s *Store) Missing(c cid.Cid) ([]cid.Cid, error) {
 	k, err := kindOf(c)
 	if err != nil {
@@ -56,10 +59,7 @@ func (s *Store) Missing(c cid.Cid) ([]cid.Cid, error) {
 	var missing []cid.Cid
 	err = s.db.View(func(txn *badger.Txn) error {
 		if k == kindRaw {
-			ok, err := s.hasBlock(txn, c)
-			if err == nil && !ok {
-				missing = []cid.Cid{c}
-			}
+			missing, err = s.absent(txn, []cid.Cid{c}, s.intact())
 			return err
 		}
 		r, err := s.readRoot(txn, c)
@@ -70,14 +70,14 @@ func (s *Store) Missing(c cid.Cid) ([]cid.Cid, error) {
 		if err != nil {
 			return err
 		}
-		missing, err = s.absent(txn, r.links)
+		missing, err = s.absent(txn, r.links, s.intact())
 		return err
 	})
 	return missing, err
 }
 
-// absent returns the distinct links whose blocks are not stored.
-func (s *Store) absent(txn *badger.Txn, links []cid.Cid) ([]cid.Cid, error) {
+// absent returns the distinct links for which stored reports false.
+func (s *Store) absent(txn *badger.Txn, links []cid.Cid, stored func(*badger.Txn, cid.Cid) (bool, error)) ([]cid.Cid, error) {
 	var out []cid.Cid
 	seen := make(map[string]bool)
 	for _, l := range links {
@@ -85,7 +85,7 @@ func (s *Store) absent(txn *badger.Txn, links []cid.Cid) ([]cid.Cid, error) {
 			continue
 		}
 		seen[l.KeyString()] = true
-		ok, err := s.hasBlock(txn, l)
+		ok, err := stored(txn, l)
 		if err != nil {
 			return nil, err
 		}
@@ -96,9 +96,29 @@ func (s *Store) absent(txn *badger.Txn, links []cid.Cid) ([]cid.Cid, error) {
 	return out, nil
 }
 
-// Has reports whether the whole blob c is stored: the raw leaf, or the root
-// and every chunk. It checks presence, not content, except for the root block,
-// which is verified; a corrupt root counts as absent (see Missing).
+// intact returns a check that a raw block is stored and hashes to its CID;
+// a block this Store has seen intact is only looked up, any other is read
+// and hashed (into a buffer the check reuses).
+func (s *Store) intact() func(*badger.Txn, cid.Cid) (bool, error) {
+	var buf []byte
+	return func(txn *badger.Txn, c cid.Cid) (bool, error) {
+		if s.sound.has(c) {
+			return s.hasBlock(txn, c)
+		}
+		data, err := s.readBlock(txn, c, buf)
+		if data != nil {
+			buf = data[:0]
+		}
+		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt) {
+			return false, nil
+		}
+		return err == nil, err
+	}
+}
+
+// Has reports whether the whole blob c is stored intact: the raw leaf, or
+// the root and every chunk. It is Missing(c) being empty, so a block that
+// fails its hash counts as absent, checked as Missing checks it.
 func (s *Store) Has(c cid.Cid) (bool, error) {
 	missing, err := s.Missing(c)
 	return err == nil && len(missing) == 0, err

@@ -37,6 +37,10 @@ type Store struct {
 	// uses it (put.finish), as Delete does when a reference goes.
 	pending map[string]int
 
+	// sound remembers the raw blocks seen intact, so that Missing hashes
+	// each chunk once (see soundSet).
+	sound *soundSet
+
 	// afterRoot, if set (by tests), runs in Put between storing the root and
 	// letting go of the chunks held in pending, without s.mu held.
 	afterRoot func(c cid.Cid)
@@ -52,7 +56,7 @@ func New(db *badger.DB, prefix []byte) (*Store, error) {
 	if len(prefix) == 0 {
 		return nil, errors.New("cas: empty key prefix (the DB is shared; give the store its own prefix)")
 	}
-	s := &Store{db: db, prefix: bytes.Clone(prefix), split: db.Opts().InMemory, pending: map[string]int{}}
+	s := &Store{db: db, prefix: bytes.Clone(prefix), split: db.Opts().InMemory, pending: map[string]int{}, sound: newSoundSet()}
 	return s, nil
 }
 
