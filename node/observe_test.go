@@ -106,13 +106,21 @@ func TestMetricsOfTwoSyncingNodes(t *testing.T) {
 	b := startTestNode(t, "", nil, a.addr(t))
 	postEvents(t, a.url, 5, "door.open")
 	waitFor(t, 15*time.Second, "two nodes to converge", func() bool { return converged([]*testNode{a, b}, 5) })
-	var mb map[string]float64
-	waitFor(t, 15*time.Second, "b to count a session, be complete and see a as member", func() bool {
+	// The counters move after what they count is visible: each side counts
+	// a session when its own end of it finishes (b's count does not imply
+	// a's), events once their commit or apply returns (after convergence
+	// shows them). Wait for the counts the checks below look at.
+	var ma, mb map[string]float64
+	timed := func(m map[string]float64) bool {
+		return m["rumor_sync_session_seconds_count"] >= 1 && m["rumor_delta_bytes_count"] >= 1
+	}
+	waitFor(t, 15*time.Second, "b to count a session, be complete and see a as member, and the events and a's session to be counted", func() bool {
 		mb = scrapeMetrics(t, b.url)
+		ma = scrapeMetrics(t, a.url)
 		return mb[`rumor_sync_sessions_total{result="ok"}`] >= 1 && mb["rumor_completeness_ratio"] == 1 &&
-			mb["rumor_members"] == 1
+			mb["rumor_members"] == 1 && timed(ma) && timed(mb) &&
+			ma["rumor_events_ingested_total"] >= 5 && mb[`rumor_events_received_total{peer="`+a.ID()+`"}`] >= 5
 	})
-	ma := scrapeMetrics(t, a.url)
 	for _, name := range []string{
 		"rumor_events_ingested_total", "rumor_events_received_total", "rumor_events_rejected_total",
 		"rumor_sync_sessions_total", "rumor_sync_session_seconds_bucket", "rumor_delta_bytes_bucket",

@@ -86,14 +86,20 @@ func TestPushSwitchAndInterval(t *testing.T) {
 	// Push on (the default): an event of b reaches a by push; with hour-long
 	// rounds nothing else would bring it. The gossipsub mesh takes a
 	// heartbeat to form, so retry with new events until one is pushed.
+	// b counts an announcement once its publish returns, which can be after
+	// a has it: wait for the count too, so that none lands later.
 	pushed := func() {
 		t.Helper()
 		deadline := time.Now().Add(20 * time.Second)
 		last := ""
 		for time.Now().Before(deadline) {
+			before := b.Replicator().Counters().Announcements
 			id := b.emitOne(t, "pushed")
 			for wait := time.Now().Add(time.Second); time.Now().Before(wait); time.Sleep(20 * time.Millisecond) {
 				if last = a.via(t, id); last == "push" {
+					waitFor(t, 10*time.Second, "b to count the announcement", func() bool {
+						return b.Replicator().Counters().Announcements > before
+					})
 					return
 				}
 			}

@@ -117,19 +117,49 @@ func startS3(t *testing.T) *s3Server {
 			missingTool(t, "RUMOR_REQUIRE_S3", "versitygw is not installed (go install github.com/versity/versitygw/cmd/versitygw@v1.8.0, or set VERSITYGW)")
 		}
 	}
-	port := freePort(t)
+	// The free port may be taken again before versitygw binds it (tests
+	// of other packages open listeners and connections alongside): then
+	// versitygw exits, and another port is tried.
+	for attempt := 1; ; attempt++ {
+		s, err := tryS3(t, bin, freePort(t))
+		if err == nil {
+			return s
+		}
+		if attempt == 3 {
+			t.Fatal(err)
+		}
+		t.Logf("%v; trying another port", err)
+	}
+}
+
+// tryS3 starts versitygw on port; it returns an error only when
+// versitygw exited before serving (its port was taken).
+func tryS3(t *testing.T, bin, port string) (*s3Server, error) {
+	t.Helper()
 	root := t.TempDir()
 	cmd := exec.Command(bin, "--port", "127.0.0.1:"+port, "--access", s3Access, "--secret", s3Secret, "--quiet", "posix", root)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	done := make(chan struct{})
+	var waitErr error
+	go func() {
+		waitErr = cmd.Wait()
+		close(done)
+	}()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		<-done
 	})
+	exited := fmt.Errorf("versitygw on port %s exited", port)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
+		select {
+		case <-done:
+			return nil, fmt.Errorf("%w: %v", exited, waitErr)
+		default:
+		}
 		c, err := net.Dial("tcp", "127.0.0.1:"+port)
 		if err == nil {
 			c.Close()
@@ -148,9 +178,16 @@ func startS3(t *testing.T) *s3Server {
 		t.Setenv(k, v)
 	}
 	if _, err := s.client(t).CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(s.bucket)}); err != nil {
+		// What answered may be another listener on the port, versitygw
+		// having exited (or about to).
+		select {
+		case <-done:
+			return nil, fmt.Errorf("%w (create bucket: %v): %v", exited, err, waitErr)
+		case <-time.After(5 * time.Second):
+		}
 		t.Fatalf("create bucket: %v", err)
 	}
-	return s
+	return s, nil
 }
 
 // client returns a plain S3 client of the server.
