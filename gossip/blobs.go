@@ -41,6 +41,12 @@ type blobJob struct {
 // handleBlob serves one block request.
 func (r *Replicator) handleBlob(s network.Stream) {
 	defer s.Close()
+	if !r.enter() {
+		s.Reset()
+		return
+	}
+	defer r.wg.Done()
+	defer context.AfterFunc(r.ctx, func() { s.Reset() })() // Close does not wait out a slow peer
 	_ = s.SetDeadline(time.Now().Add(blobTimeout))
 	br := bufio.NewReader(s)
 	n, err := binary.ReadUvarint(br)

@@ -47,7 +47,8 @@ type Replicator struct {
 	syncProtos []protocol.ID // newest first: what this node offers
 	blobProto  protocol.ID
 
-	mu         sync.Mutex // guards rnd, peers, running, inbound, rejections
+	mu         sync.Mutex // guards rnd, peers, running, inbound, rejections, closed
+	closed     bool       // Close has begun: stream handlers are refused (enter)
 	rnd        *rand.Rand
 	peers      map[peer.ID]*peerState
 	running    map[peer.ID]bool // outbound sessions
@@ -155,8 +156,7 @@ func (r *Replicator) Close() error {
 	}
 	h.RemoveStreamHandler(r.blobProto)
 	h.RemoveStreamHandler(r.mesh.Protocol(snapshotProtocolName))
-	r.cancel()
-	r.wg.Wait()
+	r.quiesce()
 	var err error
 	if r.wmTopic != nil {
 		err = r.wmTopic.Close()
@@ -184,6 +184,30 @@ func (r *Replicator) spawn(f func()) {
 		defer r.wg.Done()
 		f()
 	}()
+}
+
+// enter counts a goroutine the replicator did not start (a stream
+// handler's) into its wait group, unless Close has begun; the caller
+// calls r.wg.Done when it returns. Admission and Close's start share
+// r.mu, so no handler is added once Close waits for the group.
+func (r *Replicator) enter() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed || !r.alive() {
+		return false
+	}
+	r.wg.Add(1)
+	return true
+}
+
+// quiesce stops admitting handlers, cancels every goroutine and waits for
+// them to return.
+func (r *Replicator) quiesce() {
+	r.mu.Lock()
+	r.closed = true
+	r.mu.Unlock()
+	r.cancel()
+	r.wg.Wait()
 }
 
 // alive reports whether the replicator is still running.

@@ -55,13 +55,16 @@ func (r *Replicator) SyncWith(ctx context.Context, p peer.ID) (SessionRecord, er
 // the same time, the one opened by the peer with the smaller ID wins.
 func (r *Replicator) handleSync(s network.Stream) {
 	p := s.Conn().RemotePeer()
-	if !r.alive() || !r.acceptInbound(p) {
+	if !r.enter() {
+		s.Reset()
+		return
+	}
+	defer r.wg.Done()
+	if !r.acceptInbound(p) {
 		s.Reset()
 		return
 	}
 	defer r.endInbound(p)
-	r.wg.Add(1)
-	defer r.wg.Done()
 	r.drive(r.ctx, s, false)
 }
 

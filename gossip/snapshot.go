@@ -36,6 +36,12 @@ type SnapshotSource interface {
 // handleSnapshot serves one snapshot request, one at a time.
 func (r *Replicator) handleSnapshot(s network.Stream) {
 	defer s.Close()
+	if !r.enter() {
+		s.Reset()
+		return
+	}
+	defer r.wg.Done()
+	defer context.AfterFunc(r.ctx, func() { s.Reset() })() // Close does not wait out a slow peer
 	select {
 	case r.snapSem <- struct{}{}:
 		defer func() { <-r.snapSem }()
