@@ -9,6 +9,11 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
+// MaxSealLen bounds a seal's encoding (AppendBinary) within this package's
+// limits: a device id of MaxDeviceLen bytes, a seq, the head and an
+// Ed25519 signature, each with its length, come to 237 bytes.
+const MaxSealLen = 256
+
 // sealDomain separates seal signatures from every other use of the key.
 const sealDomain = "rumor/seal/v1\x00"
 

@@ -40,8 +40,9 @@ var catchUpBaseline float64
 // same bytes into a file with an fdatasync per MiB (the sync protocol's
 // batch size). RUMOR_BENCH_EVENTS sets the count (default 1,000,000).
 // cpu-s is the CPU time (user and system) the process spent on the
-// catch-up, both nodes together. rumor-default-procs runs the same
-// catch-up with the Go runtime's default GOMAXPROCS instead of the one
+// catch-up, both nodes together; disk-MB is the bytes the process caused
+// to be written to storage, in both sub-benchmarks. rumor-default-procs
+// runs the same catch-up with the Go runtime's default GOMAXPROCS instead of the one
 // `rumor node` sets (internal/procs) and reports it against rumor.
 func BenchmarkCatchUp(b *testing.B) {
 	total := benchEvents()

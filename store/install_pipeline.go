@@ -37,7 +37,7 @@ func (w *writer) handleInstall(r *request) {
 		next, head = hi+1, f.Head
 	}
 	g := &group{reqs: []*request{r}, install: h}
-	w.rb.reset(int(w.s.segs.curSize % directPage))
+	w.rb.reset(w.s.segs.phase())
 	if err := w.append(g); err != nil {
 		fail(err)
 		return

@@ -186,6 +186,9 @@ func (s *segments) appendRecord(frame []byte, lone, remote bool) (int64, error) 
 	return off + frameHeader, nil
 }
 
+// phase is where in a page the next record starts (see recordBuilder).
+func (s *segments) phase() int { return int(s.curSize % directPage) }
+
 // readAt returns length bytes of segment id at off.
 func (s *segments) readAt(id uint32, off int64, length uint32) ([]byte, error) {
 	return s.readInto(nil, id, off, length)

@@ -173,6 +173,15 @@ func TestConcurrentIngestIsContiguous(t *testing.T) {
 					t.Error(err)
 					return
 				}
+				// An acknowledged event is readable at once, even while
+				// other batches' index commits finish around it.
+				last := acks[len(acks)-1]
+				if _, err := s.Get(crdt.Dot{Origin: last.DeviceID, Seq: last.Seq}); err != nil {
+					t.Errorf("acknowledged seq %d: %v", last.Seq, err)
+				}
+				if n := s.Summary().Events; n < last.Seq {
+					t.Errorf("summary counts %d events after seq %d was acknowledged", n, last.Seq)
+				}
 				mu.Lock()
 				for j, a := range acks {
 					if seen[a.Seq] || (j > 0 && a.Seq != acks[j-1].Seq+1) {

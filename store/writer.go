@@ -264,7 +264,7 @@ func (w *writer) write(reqs []*request, n int) (*group, error) {
 	// A group may carry the same remote dot twice (within a request or
 	// across two): added keeps those written.
 	added := crdt.NewContext()
-	w.rb.reset(int(w.s.segs.curSize % directPage))
+	w.rb.reset(w.s.segs.phase())
 	w.rb.reserve(encodedSize(reqs))
 	for _, r := range reqs {
 		if len(r.inputs) > 0 {
@@ -364,14 +364,10 @@ func encodedSize(reqs []*request) int {
 		for _, enc := range r.encoded {
 			n += len(enc) + 3 // and its length, a uvarint
 		}
-		n += len(r.seals) * sealRoom
+		n += len(r.seals) * (event.MaxSealLen + 2) // and its length
 	}
 	return n
 }
-
-// sealRoom is more than any seal's encoding and its length take in a
-// record (a device id is at most event.MaxDeviceLen bytes).
-const sealRoom = 2 + event.MaxDeviceLen + 10 + 32 + 2 + 64
 
 func hasLocal(reqs []*request) bool {
 	for _, r := range reqs {

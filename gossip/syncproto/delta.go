@@ -20,8 +20,8 @@ import (
 // redacted form as malformed.
 
 const (
-	minEventLen = 60  // no canonical event encoding is shorter
-	maxSealLen  = 256 // longer than any seal encoding within event's limits
+	minEventLen = 60 // no canonical event encoding is shorter
+	maxSealLen  = event.MaxSealLen
 )
 
 // Delta is a batch of contiguous events of one origin, at most
