@@ -25,6 +25,21 @@ func benchContexts() (a, b *Context) {
 	return a, b
 }
 
+// BenchmarkContextAddRun adds the next seqs of one origin in a row, as
+// applying or indexing a received run does.
+func BenchmarkContextAddRun(b *testing.B) {
+	a, _ := benchContexts()
+	origin := a.Origins()[0]
+	seq := a.Max(origin)
+	b.ResetTimer()
+	for range b.N {
+		seq++
+		if !a.Add(Dot{origin, seq}) {
+			b.Fatal("not added")
+		}
+	}
+}
+
 func BenchmarkContextAdd(b *testing.B) {
 	a, _ := benchContexts()
 	origins := a.Origins()

@@ -81,6 +81,12 @@ func (c *Context) search(origin string) int {
 // Add adds d and reports whether it was new. An invalid dot (see Dot.Valid)
 // is ignored and reports false.
 func (c *Context) Add(d Dot) bool {
+	// The common case first: the next seq of the origin last added to,
+	// with nothing held beyond a gap (a run being applied or indexed).
+	if h := c.hot; h != nil && h.origin == d.Origin && d.Seq == h.max+1 && len(h.extra) == 0 && d.Seq != 0 {
+		h.max = d.Seq
+		return true
+	}
 	if !d.Valid() || c.Contains(d) {
 		return false
 	}

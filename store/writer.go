@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 
 	"github.com/google/uuid"
@@ -265,7 +266,7 @@ func (w *writer) write(reqs []*request, n int) (*group, error) {
 	// across two): added keeps those written.
 	added := crdt.NewContext()
 	w.rb.reset(w.s.segs.phase())
-	w.rb.reserve(encodedSize(reqs))
+	w.rb.reserve(encodedSize(reqs, w.s.cfg.Origin))
 	for _, r := range reqs {
 		if len(r.inputs) > 0 {
 			r.acks = make([]Ack, 0, len(r.inputs))
@@ -356,17 +357,33 @@ func localEvent(in *event.Input, id uuid.UUID, origin string, seq uint64, now in
 	return e
 }
 
-// encodedSize is the bytes the remote events of reqs take in a record, as
-// far as their encodings are known.
-func encodedSize(reqs []*request) int {
+// encodedSize bounds the bytes the events of reqs take in a record, as
+// far as they can be told before building it: local inputs by their
+// fields (origin is the local device), remote events by their encodings
+// where known.
+func encodedSize(reqs []*request, origin string) int {
 	n := 10 // the seal count, a uvarint
 	for _, r := range reqs {
+		for i := range r.inputs {
+			n += localSize(&r.inputs[i], origin) + 3 // and its length, a uvarint
+		}
 		for _, enc := range r.encoded {
-			n += len(enc) + 3 // and its length, a uvarint
+			n += len(enc) + 3
 		}
 		n += len(r.seals) * (event.MaxSealLen + 2) // and its length
 	}
+	if hasLocal(reqs) {
+		n += event.MaxSealLen + 2 // the seal over the new head
+	}
 	return n
+}
+
+// localSize bounds the encoding of the event made from in: its seq and
+// timestamp take at most ten bytes each.
+func localSize(in *event.Input, origin string) int {
+	e := event.Event{Device: origin, Seq: math.MaxUint64, TS: math.MaxInt64,
+		Type: in.Type, Schema: in.Schema, Payload: in.Payload, Blobs: in.Blobs}
+	return e.EncodedLen()
 }
 
 func hasLocal(reqs []*request) bool {
