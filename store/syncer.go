@@ -379,9 +379,7 @@ func (t *txnBatch) prepare() error {
 // waiting for them.
 func (s *Store) publish(events []*event.Event, seq uint64) {
 	s.mu.Lock()
-	for _, e := range events {
-		s.ctx.Add(crdt.Dot{Origin: e.Device, Seq: e.Seq})
-	}
+	addEventDots(s.ctx, events)
 	s.mu.Unlock()
 	s.idxMu.Lock()
 	if seq > s.indexedSeq.Load() {
