@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -24,13 +23,6 @@ const (
 	DefaultListLimit = 10_000
 	MaxListLimit     = 1_000_000
 )
-
-// ackJSON is one entry of the ingest response.
-type ackJSON struct {
-	EventID  string `json:"event_id"`
-	DeviceID string `json:"device_id"`
-	Seq      uint64 `json:"seq"`
-}
 
 // postEvents ingests one JSON event or an NDJSON batch, all or nothing.
 func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
@@ -65,16 +57,20 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, r, err)
 		return
 	}
-	out := make([]ackJSON, len(acks))
-	for i, a := range acks {
-		out[i] = ackJSON{EventID: a.EventID.String(), DeviceID: a.DeviceID, Seq: a.Seq}
-	}
-	writeJSON(w, http.StatusCreated, map[string]any{"events": out})
+	writeAcks(w, acks)
 }
 
 // readBody reads the whole body within MaxBody, answering 413 past it.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
+	// Sized from Content-Length where it is within bounds (net/http reads
+	// exactly that many bytes), instead of growing from 512 bytes.
+	var size int64
+	if r.ContentLength > 0 && r.ContentLength <= s.cfg.MaxBody {
+		size = r.ContentLength
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
+	body := buf.Bytes()
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):

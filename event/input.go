@@ -252,7 +252,7 @@ func compactObject(raw json.RawMessage) (json.RawMessage, error) {
 
 // needsCompact reports whether raw may contain insignificant whitespace.
 func needsCompact(raw []byte) bool {
-	return bytes.ContainsAny(raw, " \t\r\n")
+	return jsonscan.HasSpace(raw)
 }
 
 // ParseBlobCID parses a textual CID an event may reference: any CIDv1.

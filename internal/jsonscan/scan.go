@@ -180,3 +180,27 @@ func Members(p []byte, out []Member) ([]Member, bool) {
 		}
 	}
 }
+
+// HasSpace reports whether p holds a JSON whitespace byte (space, tab,
+// line feed or carriage return), eight bytes at a time.
+func HasSpace(p []byte) bool {
+	for len(p) >= 8 {
+		w := binary.LittleEndian.Uint64(p)
+		// A high bit for every byte below 0x21 (and, by the borrow, maybe
+		// one next to it): only then are the bytes looked at one by one.
+		if (w-lo8*0x21)&^w&hi8 != 0 && hasSpaceByte(p[:8]) {
+			return true
+		}
+		p = p[8:]
+	}
+	return hasSpaceByte(p)
+}
+
+func hasSpaceByte(p []byte) bool {
+	for _, c := range p {
+		if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+			return true
+		}
+	}
+	return false
+}
