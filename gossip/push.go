@@ -34,17 +34,12 @@ func (r *Replicator) startPush() error {
 	return r.startWatermarks(ps)
 }
 
-// Committed tells the replicator that events became durable locally (the
-// store's OnCommit hook). It never blocks.
-func (r *Replicator) Committed(events []*event.Event) {
-	for _, e := range events {
-		if e.Device == r.cfg.Store.Origin() {
-			select {
-			case r.announce <- struct{}{}:
-			default:
-			}
-			return
-		}
+// Committed tells the replicator that events of this node became durable
+// (from the store's OnCommit hook), to be announced. It never blocks.
+func (r *Replicator) Committed() {
+	select {
+	case r.announce <- struct{}{}:
+	default:
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/rumor-sync/rumor/api/dashboard"
-	"github.com/rumor-sync/rumor/event"
 	"github.com/rumor-sync/rumor/gossip"
 	"github.com/rumor-sync/rumor/internal/clock"
 	"github.com/rumor-sync/rumor/node/series"
@@ -29,18 +28,12 @@ func (n *Node) mountDashboard() {
 
 // countCommit feeds a durable commit to the series: events of this
 // device were ingested here, the others came from peers.
-func (n *Node) countCommit(events []*event.Event) {
-	local, self := 0, n.ID()
-	for _, e := range events {
-		if e.Device == self {
-			local++
-		}
+func (n *Node) countCommit(c commitTally) {
+	if c.local > 0 {
+		n.series.Ingested(c.local)
 	}
-	if local > 0 {
-		n.series.Ingested(local)
-	}
-	if len(events) > local {
-		n.series.Received(len(events) - local)
+	if c.events > c.local {
+		n.series.Received(c.events - c.local)
 	}
 }
 

@@ -160,11 +160,12 @@ func (n *Node) Handler() http.Handler { return n.api }
 // committed is the store's OnCommit hook: it hands durable events to the
 // replicator for push.
 func (n *Node) committed(events []*event.Event) {
-	n.noteRedactions(events)
-	n.countCommit(events)
-	n.countIngested(events)
-	if _, r := n.network(); r != nil {
-		r.Committed(events)
+	c := tally(events, n.ID())
+	n.noteRedactions(c)
+	n.countCommit(c)
+	n.countIngested(c)
+	if _, r := n.network(); r != nil && c.local > 0 {
+		r.Committed()
 	}
 	if n.sink != nil {
 		n.sink.a.Notify()
@@ -226,4 +227,25 @@ func (n *Node) Close() error {
 		n.log.Info("closed cleanly")
 	}
 	return err
+}
+
+// commitTally is what the consumers of a durable commit need from its
+// events, read in one pass (a catch-up commits thousands at a time).
+type commitTally struct {
+	events    int
+	local     int  // events of this device
+	redaction bool // a redaction event, or a redacted one
+}
+
+func tally(events []*event.Event, self string) commitTally {
+	c := commitTally{events: len(events)}
+	for _, e := range events {
+		if e.Device == self {
+			c.local++
+		}
+		if e.Type == event.RedactionType || e.Redacted() {
+			c.redaction = true
+		}
+	}
+	return c
 }

@@ -72,15 +72,9 @@ func (n *Node) newMetrics() (*metrics.Metrics, error) {
 
 // countIngested counts the events of this device in a durable commit,
 // whichever way they were ingested (HTTP, MQTT).
-func (n *Node) countIngested(events []*event.Event) {
-	local := 0
-	for _, e := range events {
-		if e.Device == n.ID() {
-			local++
-		}
-	}
-	if local > 0 {
-		n.metrics.Ingested(local)
+func (n *Node) countIngested(c commitTally) {
+	if c.local > 0 {
+		n.metrics.Ingested(c.local)
 	}
 }
 

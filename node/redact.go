@@ -11,7 +11,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/rumor-sync/rumor/cas"
-	"github.com/rumor-sync/rumor/event"
 	"github.com/rumor-sync/rumor/gossip"
 	"github.com/rumor-sync/rumor/store"
 )
@@ -71,14 +70,11 @@ func (n *Node) stopReleaser() error {
 }
 
 // noteRedactions wakes the releaser when a commit holds a redaction.
-func (n *Node) noteRedactions(events []*event.Event) {
-	for _, e := range events {
-		if e.Type == event.RedactionType || e.Redacted() {
-			select {
-			case n.rel.wake <- struct{}{}:
-			default:
-			}
-			return
+func (n *Node) noteRedactions(c commitTally) {
+	if c.redaction {
+		select {
+		case n.rel.wake <- struct{}{}:
+		default:
 		}
 	}
 }

@@ -26,12 +26,6 @@ func (a *acceptedDots) init(c *crdt.Context) *crdt.Context {
 	return a.ctx
 }
 
-func (a *acceptedDots) add(events []*event.Event) {
-	a.mu.Lock()
-	addEventDots(a.ctx, events)
-	a.mu.Unlock()
-}
-
 func (a *acceptedDots) merge(c *crdt.Context) {
 	a.mu.Lock()
 	a.ctx.Merge(c)

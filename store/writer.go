@@ -263,7 +263,8 @@ func (w *writer) write(reqs []*request, n int) (*group, error) {
 	g := &group{reqs: reqs, events: make([]*event.Event, 0, n), nums: make([]number, 0, n)}
 	next, head := w.next, w.head
 	// A group may carry the same remote dot twice (within a request or
-	// across two): added keeps those written.
+	// across two): added keeps those written, local ones too, and becomes
+	// part of the accepted set in one merge instead of a pass over events.
 	added := crdt.NewContext()
 	w.rb.reset(w.s.segs.phase())
 	w.rb.reserve(encodedSize(reqs, w.s.cfg.Origin))
@@ -273,6 +274,7 @@ func (w *writer) write(reqs []*request, n int) (*group, error) {
 		}
 		for i := range r.inputs {
 			e := localEvent(&r.inputs[i], w.ids.Next(now), w.s.cfg.Origin, next, now, head)
+			added.Add(crdt.Dot{Origin: e.Device, Seq: e.Seq})
 			w.note(e)
 			head = w.rb.addEvent(e, true)
 			next++
@@ -315,7 +317,7 @@ func (w *writer) write(reqs []*request, n int) (*group, error) {
 	if err := w.append(g); err != nil {
 		return nil, err
 	}
-	w.s.acc.add(g.events) // w.known is the accepted set
+	w.s.acc.merge(added) // w.known is the accepted set
 	w.next, w.head = next, head
 	return g, nil
 }
