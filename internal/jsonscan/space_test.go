@@ -19,7 +19,7 @@ func TestHasSpace(t *testing.T) {
 		{"\t", true},
 		{"\r", true},
 		{`{"k":"` + strings.Repeat("x", 40) + `"}`, false},
-		{`{"k":"` + strings.Repeat("x", 40) + ` "}`, true}, // in a string still counts
+		{`{"k":"` + strings.Repeat("x", 40) + ` "}`, true},      // in a string still counts
 		{"\x00\x01\x1f\x21\x7f\xff\xe2\x80\xa8abcdefgh", false}, // below, above and beside 0x20
 		{"\x1f\x20", true},
 		{strings.Repeat("é", 20) + " ", true},
