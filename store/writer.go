@@ -281,6 +281,9 @@ func (w *writer) write(reqs []*request, n int) (*group, error) {
 			g.events, g.nums = append(g.events, e), append(g.nums, readNumber(e))
 			r.acks = append(r.acks, Ack{EventID: e.ID, DeviceID: e.Device, Seq: e.Seq})
 		}
+		if len(r.remote) > 0 && r.applied == nil {
+			r.applied = make([]*event.Event, 0, len(r.remote)) // usually all new
+		}
 		for i, e := range r.remote {
 			d := crdt.Dot{Origin: e.Device, Seq: e.Seq}
 			if w.known.Contains(d) || !added.Add(d) {
