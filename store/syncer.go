@@ -198,18 +198,27 @@ func (c *syncer) commit(batch []*group) {
 // readers, wakes the eraser if it queued erasures, and hands the batch to
 // the OnCommit hook.
 func (c *syncer) publish(batch []*group, reds []*event.Redaction, wake bool) {
-	var events []*event.Event
-	for _, g := range batch {
-		events = append(events, g.events...)
-	}
 	c.s.red.publish(reds)
 	if wake {
 		c.s.wakeEraser()
 	}
-	c.s.publish(events, batch[len(batch)-1].seq)
+	c.s.publish(batch)
 	if c.s.cfg.OnCommit != nil {
-		c.s.cfg.OnCommit(events)
+		c.s.cfg.OnCommit(committedEvents(batch))
 	}
+}
+
+// committedEvents returns the events of batch's groups in order, without a
+// copy when one group holds them all.
+func committedEvents(batch []*group) []*event.Event {
+	if len(batch) == 1 {
+		return batch[0].events
+	}
+	var events []*event.Event
+	for _, g := range batch {
+		events = append(events, g.events...)
+	}
+	return events
 }
 
 // syncFiles fdatasyncs each distinct segment file of batch once, in order.
@@ -375,12 +384,19 @@ func (t *txnBatch) prepare() error {
 	return nil
 }
 
-// publish makes indexed events visible to readers and wakes those
-// waiting for them.
-func (s *Store) publish(events []*event.Event, seq uint64) {
+// publish makes the indexed groups of batch visible to readers and wakes
+// those waiting for them.
+func (s *Store) publish(batch []*group) {
 	s.mu.Lock()
-	addEventDots(s.ctx, events)
+	for _, g := range batch {
+		if g.dots != nil {
+			s.ctx.Merge(g.dots)
+		} else {
+			addEventDots(s.ctx, g.events)
+		}
+	}
 	s.mu.Unlock()
+	seq := batch[len(batch)-1].seq
 	s.idxMu.Lock()
 	if seq > s.indexedSeq.Load() {
 		s.indexedSeq.Store(seq)

@@ -39,7 +39,8 @@ func (r *request) size() int { return len(r.inputs) + len(r.remote) }
 type group struct {
 	reqs   []*request
 	events []*event.Event
-	nums   []number // each event's aggregate value, read while hot
+	dots   *crdt.Context // the dots of events, when the writer built them
+	nums   []number      // each event's aggregate value, read while hot
 	locs   []location
 	seals  []event.Seal
 	seq    uint64     // position in the stream of groups, from 1
@@ -321,6 +322,7 @@ func (w *writer) write(reqs []*request, n int) (*group, error) {
 		return nil, err
 	}
 	w.s.acc.merge(added) // w.known is the accepted set
+	g.dots = added
 	w.next, w.head = next, head
 	return g, nil
 }
