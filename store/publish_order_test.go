@@ -25,7 +25,7 @@ func TestCommitsPublishInOrder(t *testing.T) {
 	}
 	s := openStore(t, cfg)
 	defer s.Close()
-	second := make(chan struct{})
+	first, second := make(chan struct{}), make(chan struct{})
 	calls := 0
 	s.c.committed = func([]*group) {
 		mu.Lock()
@@ -34,15 +34,23 @@ func TestCommitsPublishInOrder(t *testing.T) {
 		mu.Unlock()
 		switch n {
 		case 1:
+			close(first)
 			<-second
 		case 2:
 			close(second)
 		}
 	}
 	ingest(t, s, inputs(1, "t"))
+	// The first batch is with badger before the second is ingested: an ack
+	// comes before indexing, so otherwise the indexer could take both
+	// groups as one batch, one commit.
+	<-first
 	ingest(t, s, inputs(1, "t"))
 	if n := s.Summary().Events; n != 2 {
 		t.Fatalf("summary counts %d events after two acknowledged", n)
+	}
+	if err := s.Close(); err != nil { // OnCommit follows publishing: wait for it
+		t.Fatal(err)
 	}
 	mu.Lock()
 	defer mu.Unlock()
