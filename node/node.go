@@ -237,6 +237,8 @@ type commitTally struct {
 	redaction bool // a redaction event, or a redacted one
 }
 
+// tally reads a commit's events once for its consumers; self is this
+// node's device id.
 func tally(events []*event.Event, self string) commitTally {
 	c := commitTally{events: len(events)}
 	for _, e := range events {
