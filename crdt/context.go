@@ -167,9 +167,10 @@ func (c *Context) Merge(o *Context) {
 			st = ost.clone()
 			c.m[st.origin] = st
 			added = append(added, st)
-			continue
+		} else {
+			st.unionWith(ost)
 		}
-		st.unionWith(ost)
+		c.hot = st // a mutation: merging one origin's run is common
 	}
 	if len(added) > 0 {
 		c.list = mergeSorted(c.list, added)

@@ -35,3 +35,25 @@ func TestContextHotOrigin(t *testing.T) {
 		t.Fatal("decoded context answers from the state it replaced")
 	}
 }
+
+// A merge leaves the last origin it changed hot: a replica that merges a
+// run's dots and then checks the next run's is answered without the map.
+func TestContextMergeSetsHot(t *testing.T) {
+	c := NewContext()
+	c.AddRange(Range{Origin: "a", From: 1, To: 5})
+	c.AddRange(Range{Origin: "b", From: 1, To: 5})
+	for _, o := range []string{"a", "c"} { // an origin held, then a new one
+		run := NewContext()
+		run.AddRange(Range{Origin: o, From: 6, To: 9})
+		c.Merge(run)
+		if c.hot == nil || c.hot.origin != o || c.hot != c.m[o] {
+			t.Fatalf("after merging %s's run the hot origin is %v", o, c.hot)
+		}
+		if !c.Contains(Dot{Origin: o, Seq: 9}) || c.Contains(Dot{Origin: o, Seq: 10}) || !c.Add(Dot{Origin: o, Seq: 10}) {
+			t.Fatalf("%s: merged dots answered wrong", o)
+		}
+	}
+	if c.Max("a") != 10 || c.Max("b") != 5 || c.Highest("c") != 10 || c.Max("c") != 0 {
+		t.Fatalf("max a %d b %d, highest c %d", c.Max("a"), c.Max("b"), c.Highest("c"))
+	}
+}
