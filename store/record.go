@@ -55,7 +55,11 @@ func (r *recordBuilder) reset(phase int) {
 // lose the buffer's phase: it stays correct, only its direct write copies).
 func (r *recordBuilder) reserve(n int) {
 	if cap(r.buf)-len(r.buf) < n {
-		back := pageAligned(r.phase + len(r.buf) + n)
+		// A quarter more than needed: groups of similar size (a catch-up's
+		// runs) then reuse the block instead of each slightly larger one
+		// allocating and zeroing a new one.
+		need := r.phase + len(r.buf) + n
+		back := pageAligned(need + need/4)
 		r.buf = append(back[r.phase:r.phase], r.buf...)
 		r.back = back
 	}
