@@ -4,7 +4,6 @@ import (
 	"sync"
 
 	"github.com/rumor-sync/rumor/crdt"
-	"github.com/rumor-sync/rumor/event"
 )
 
 // acceptedDots is every dot the writer has taken in: written to the log
@@ -60,17 +59,4 @@ func (s *Store) Highest(origin string) uint64 {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.ctx.Highest(origin)
-}
-
-// addEventDots adds the dots of events to c, a contiguous range of one
-// origin at a time.
-func addEventDots(c *crdt.Context, events []*event.Event) {
-	for i := 0; i < len(events); {
-		j := i + 1
-		for j < len(events) && events[j].Device == events[i].Device && events[j].Seq == events[j-1].Seq+1 {
-			j++
-		}
-		c.AddRange(crdt.Range{Origin: events[i].Device, From: events[i].Seq, To: events[j-1].Seq})
-		i = j
-	}
 }

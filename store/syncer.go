@@ -389,11 +389,7 @@ func (t *txnBatch) prepare() error {
 func (s *Store) publish(batch []*group) {
 	s.mu.Lock()
 	for _, g := range batch {
-		if g.dots != nil {
-			s.ctx.Merge(g.dots)
-		} else {
-			addEventDots(s.ctx, g.events)
-		}
+		s.ctx.Merge(g.dots)
 	}
 	s.mu.Unlock()
 	seq := batch[len(batch)-1].seq

@@ -39,7 +39,7 @@ func (r *request) size() int { return len(r.inputs) + len(r.remote) }
 type group struct {
 	reqs   []*request
 	events []*event.Event
-	dots   *crdt.Context // the dots of events, when the writer built them
+	dots   *crdt.Context // the dots of events (nil for an install's group, which has none)
 	nums   []number      // each event's aggregate value, read while hot
 	locs   []location
 	seals  []event.Seal
