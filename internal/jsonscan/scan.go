@@ -71,6 +71,7 @@ func SkipSpace(p []byte, i int) int {
 func SkipString(p []byte, i int) int {
 	j := i + 1
 	for {
+		j += specialBlocks(p[j:])
 		for len(p)-j >= 8 {
 			if m := special(binary.LittleEndian.Uint64(p[j:])); m != 0 {
 				j += bits.TrailingZeros64(m) / 8

@@ -144,6 +144,7 @@ func (v *validator) str(i int) int {
 	p := v.p
 	j := i + 1
 	for {
+		j += specialBlocks(p[j:])
 		for len(p)-j >= 8 {
 			if m := special(binary.LittleEndian.Uint64(p[j:])); m != 0 {
 				j += bits.TrailingZeros64(m) / 8
