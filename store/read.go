@@ -349,3 +349,12 @@ func (s *Store) Summary() Summary {
 	defer s.mu.RUnlock()
 	return Summary{Events: s.ctx.Len(), VersionVector: s.ctx.VersionVector(), Digest: s.ctx.Digest()}
 }
+
+// Len returns the number of events held: Summary().Events, without
+// building the version vector and digest.
+func (s *Store) Len() uint64 {
+	s.waitIndexed()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.ctx.Len()
+}

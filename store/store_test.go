@@ -182,6 +182,9 @@ func TestConcurrentIngestIsContiguous(t *testing.T) {
 				if n := s.Summary().Events; n < last.Seq {
 					t.Errorf("summary counts %d events after seq %d was acknowledged", n, last.Seq)
 				}
+				if n := s.Len(); n < last.Seq {
+					t.Errorf("Len counts %d events after seq %d was acknowledged", n, last.Seq)
+				}
 				mu.Lock()
 				for j, a := range acks {
 					if seen[a.Seq] || (j > 0 && a.Seq != acks[j-1].Seq+1) {
@@ -195,6 +198,9 @@ func TestConcurrentIngestIsContiguous(t *testing.T) {
 	}
 	wg.Wait()
 	checkLog(t, s, writers*per*3)
+	if n, sum := s.Len(), s.Summary().Events; n != writers*per*3 || sum != n {
+		t.Fatalf("Len %d, Summary %d, want %d", n, sum, writers*per*3)
+	}
 }
 
 func TestRestartContinuesChain(t *testing.T) {
