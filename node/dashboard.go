@@ -7,6 +7,7 @@ import (
 	"github.com/rumor-sync/rumor/gossip"
 	"github.com/rumor-sync/rumor/internal/clock"
 	"github.com/rumor-sync/rumor/node/series"
+	"github.com/rumor-sync/rumor/store"
 )
 
 // newSeries returns the activity series behind the dashboard's charts.
@@ -28,12 +29,12 @@ func (n *Node) mountDashboard() {
 
 // countCommit feeds a durable commit to the series: events of this
 // device were ingested here, the others came from peers.
-func (n *Node) countCommit(c commitTally) {
-	if c.local > 0 {
-		n.series.Ingested(c.local)
+func (n *Node) countCommit(c store.Commit) {
+	if c.Local > 0 {
+		n.series.Ingested(c.Local)
 	}
-	if c.events > c.local {
-		n.series.Received(c.events - c.local)
+	if len(c.Events) > c.Local {
+		n.series.Received(len(c.Events) - c.Local)
 	}
 }
 

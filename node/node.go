@@ -13,7 +13,6 @@ import (
 
 	"github.com/rumor-sync/rumor/api"
 	"github.com/rumor-sync/rumor/cas"
-	"github.com/rumor-sync/rumor/event"
 	"github.com/rumor-sync/rumor/gossip"
 	"github.com/rumor-sync/rumor/gossip/mesh"
 	"github.com/rumor-sync/rumor/gossip/syncproto"
@@ -157,21 +156,22 @@ func (n *Node) Blobs() *cas.Store { return n.blobs }
 // Handler returns the node's HTTP API handler.
 func (n *Node) Handler() http.Handler { return n.api }
 
-// committed is the store's OnCommit hook: it hands durable events to the
-// replicator for push.
-func (n *Node) committed(events []*event.Event) {
-	c := tally(events, n.ID())
+// committed is the store's OnCommit hook: it wakes the replicator's push
+// when the commit has events of this device, and the commit's other
+// consumers. The store counted the commit's events as it wrote them (a
+// catch-up commits thousands at a time).
+func (n *Node) committed(c store.Commit) {
 	n.noteRedactions(c)
 	n.countCommit(c)
 	n.countIngested(c)
-	if _, r := n.network(); r != nil && c.local > 0 {
+	if _, r := n.network(); r != nil && c.Local > 0 {
 		r.Committed()
 	}
 	if n.sink != nil {
 		n.sink.a.Notify()
 	}
 	if n.cfg.OnCommit != nil {
-		n.cfg.OnCommit(events)
+		n.cfg.OnCommit(c.Events)
 	}
 }
 
@@ -227,27 +227,4 @@ func (n *Node) Close() error {
 		n.log.Info("closed cleanly")
 	}
 	return err
-}
-
-// commitTally is what the consumers of a durable commit need from its
-// events, read in one pass (a catch-up commits thousands at a time).
-type commitTally struct {
-	events    int
-	local     int  // events of this device
-	redaction bool // a redaction event, or a redacted one
-}
-
-// tally reads a commit's events once for its consumers; self is this
-// node's device id.
-func tally(events []*event.Event, self string) commitTally {
-	c := commitTally{events: len(events)}
-	for _, e := range events {
-		if e.Device == self {
-			c.local++
-		}
-		if e.Type == event.RedactionType || e.Redacted() {
-			c.redaction = true
-		}
-	}
-	return c
 }

@@ -72,9 +72,9 @@ func (n *Node) newMetrics() (*metrics.Metrics, error) {
 
 // countIngested counts the events of this device in a durable commit,
 // whichever way they were ingested (HTTP, MQTT).
-func (n *Node) countIngested(c commitTally) {
-	if c.local > 0 {
-		n.metrics.Ingested(c.local)
+func (n *Node) countIngested(c store.Commit) {
+	if c.Local > 0 {
+		n.metrics.Ingested(c.Local)
 	}
 }
 

@@ -70,8 +70,8 @@ func (n *Node) stopReleaser() error {
 }
 
 // noteRedactions wakes the releaser when a commit holds a redaction.
-func (n *Node) noteRedactions(c commitTally) {
-	if c.redaction {
+func (n *Node) noteRedactions(c store.Commit) {
+	if c.Redactions {
 		select {
 		case n.rel.wake <- struct{}{}:
 		default:

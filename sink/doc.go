@@ -124,7 +124,7 @@
 //	cfg.Redactions, cfg.Ledger = st, sink.NewLedger(st.DB(), []byte{store.PrefixSinkState})
 //	a, err := sink.New(cfg)
 //	go a.Run(ctx)          // lists the bucket, then archives as events commit
-//	storeCfg.OnCommit = func([]*event.Event) { a.Notify() }
+//	storeCfg.OnCommit = func(store.Commit) { a.Notify() }
 //	a.Watermarks()         // per origin, for gossip and status
 //	a.Files(sink.FileQuery{Device: id})
 //	a.Manifests()          // the redaction manifest's files

@@ -45,10 +45,10 @@ type Config struct {
 	// device may always redact its own. Every redaction, made here or
 	// received, takes effect only if its redactor has that right.
 	Operators []string
-	// OnCommit, if set, is called by the commit goroutine with the events of
-	// every durable commit, in commit order. It must not block or retain the
-	// slice beyond the call.
-	OnCommit func(events []*event.Event)
+	// OnCommit, if set, is called by the commit goroutine with every
+	// durable commit, in commit order. It must not block or retain the
+	// slice of events beyond the call.
+	OnCommit func(c Commit)
 
 	// migrateBatch and migrateHook let tests interrupt a format migration:
 	// keys rewritten per transaction (default defaultMigrateBatch), and a

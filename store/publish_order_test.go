@@ -5,7 +5,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/rumor-sync/rumor/event"
 )
 
 // TestCommitsPublishInOrder holds the first batch's badger commit
@@ -16,10 +15,10 @@ func TestCommitsPublishInOrder(t *testing.T) {
 	cfg := testConfig(t.TempDir(), k)
 	var mu sync.Mutex
 	var order []uint64
-	cfg.OnCommit = func(events []*event.Event) {
+	cfg.OnCommit = func(c Commit) {
 		mu.Lock()
 		defer mu.Unlock()
-		for _, e := range events {
+		for _, e := range c.Events {
 			order = append(order, e.Seq)
 		}
 	}

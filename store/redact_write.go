@@ -23,20 +23,22 @@ func (w *writer) writeForm(e *event.Event) *event.Event {
 }
 
 // note records the redaction e carries or is, if it takes effect here:
-// the first redaction of a dot is the one that counts.
-func (w *writer) note(e *event.Event) {
+// the first redaction of a dot is the one that counts. It reports whether
+// e is a redaction or a redacted event (valid or not).
+func (w *writer) note(e *event.Event) bool {
 	r := e.Redaction
 	if r == nil {
 		if e.Type != event.RedactionType {
-			return
+			return false
 		}
 		var err error
 		if r, err = w.s.checkRedactionEvent(e); err != nil {
-			return // the indexer logs it
+			return true // the indexer logs it
 		}
 	}
 	d := redactionDot(r)
 	if _, ok := w.redactions[d]; !ok {
 		w.redactions[d] = r
 	}
+	return true
 }

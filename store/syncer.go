@@ -204,21 +204,38 @@ func (c *syncer) publish(batch []*group, reds []*event.Redaction, wake bool) {
 	}
 	c.s.publish(batch)
 	if c.s.cfg.OnCommit != nil {
-		c.s.cfg.OnCommit(committedEvents(batch))
+		c.s.cfg.OnCommit(committed(batch))
 	}
 }
 
-// committedEvents returns the events of batch's groups in order, without a
-// copy when one group holds them all.
-func committedEvents(batch []*group) []*event.Event {
-	if len(batch) == 1 {
-		return batch[0].events
-	}
-	var events []*event.Event
+// Commit is one durable commit, as the OnCommit hook gets it.
+type Commit struct {
+	// Events are the events made durable, in log order.
+	Events []*event.Event
+	// Local is how many of them are of the store's origin.
+	Local int
+	// Redactions is whether some of them is a redaction or a redacted
+	// event.
+	Redactions bool
+}
+
+// committed returns batch as a Commit: its groups' events in order,
+// without a copy when one group holds them all, and their counts, noted
+// by the writer while it wrote them.
+func committed(batch []*group) Commit {
+	var c Commit
 	for _, g := range batch {
-		events = append(events, g.events...)
+		c.Local += g.local
+		c.Redactions = c.Redactions || g.redactions
 	}
-	return events
+	if len(batch) == 1 {
+		c.Events = batch[0].events
+		return c
+	}
+	for _, g := range batch {
+		c.Events = append(c.Events, g.events...)
+	}
+	return c
 }
 
 // syncFiles fdatasyncs each distinct segment file of batch once, in order.

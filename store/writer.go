@@ -43,9 +43,15 @@ type group struct {
 	nums   []number      // each event's aggregate value, read while hot
 	locs   []location
 	seals  []event.Seal
-	seq    uint64     // position in the stream of groups, from 1
-	file   *os.File   // segment file holding the record
-	end    checkpoint // log position just past the record
+	// local counts the events of this store's origin (made here, or its
+	// own past from a peer); redactions is whether some event is a
+	// redaction or a redacted event. Both are noted as events are written,
+	// for Commit.
+	local      int
+	redactions bool
+	seq        uint64     // position in the stream of groups, from 1
+	file       *os.File   // segment file holding the record
+	end        checkpoint // log position just past the record
 
 	install *SnapshotHeader // set on an Install's group (install.go)
 	// durable is when its fdatasync returned, epoch ms: the received time
@@ -276,7 +282,8 @@ func (w *writer) write(reqs []*request, n int) (*group, error) {
 		for i := range r.inputs {
 			e := localEvent(&r.inputs[i], w.ids.Next(now), w.s.cfg.Origin, next, now, head)
 			added.Add(crdt.Dot{Origin: e.Device, Seq: e.Seq})
-			w.note(e)
+			g.local++
+			g.redactions = w.note(e) || g.redactions
 			head = w.rb.addEvent(e, true)
 			next++
 			g.events, g.nums = append(g.events, e), append(g.nums, readNumber(e))
@@ -290,9 +297,13 @@ func (w *writer) write(reqs []*request, n int) (*group, error) {
 			if w.known.Contains(d) || !added.Add(d) {
 				continue
 			}
-			own := e.Device == w.s.cfg.Origin && e.Seq >= next // our own past, from a peer
+			mine := e.Device == w.s.cfg.Origin
+			own := mine && e.Seq >= next // our own past, from a peer
+			if mine {
+				g.local++
+			}
 			form := w.writeForm(e)
-			w.note(form)
+			g.redactions = w.note(form) || g.redactions
 			var h event.Hash
 			if form == e && i < len(r.encoded) && r.encoded[i] != nil {
 				h = w.rb.addEncoded(e, r.encoded[i], own)
