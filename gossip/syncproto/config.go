@@ -30,8 +30,10 @@ type SessionConfig struct {
 	MaxBatchBytes int
 	// RunBytes is the size in bytes after which the sender ends a sealed run
 	// at the next held seal. Smaller runs cost one seal (about 160 bytes)
-	// each and bound what the receiver buffers. Default 4 MiB, at most
-	// MaxPendingBytes/2.
+	// each and bound what the receiver buffers. A session's first run ends
+	// after MaxBatchBytes and each next one after twice the last, up to
+	// RunBytes: the receiver applies nothing of a run before its seal.
+	// Default 4 MiB, at most MaxPendingBytes/2.
 	RunBytes int
 	// Window is the most DELTA frames the sender has unacknowledged: the
 	// backpressure the receiver exerts by delaying ACKs until its applies are

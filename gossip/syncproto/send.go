@@ -15,6 +15,7 @@ type sender struct {
 	through  uint64       // last seq of origin sent
 	runBytes int          // payload bytes of the unsealed run in progress
 	inflight int          // DELTA frames not yet acknowledged
+	runs     int          // sealed runs sent
 	frames   int          // DELTA frames sent
 	acked    int          // ACKs received
 	mark     int          // frames sent when the last stall ended
@@ -81,7 +82,7 @@ func (s *Session) nextDelta() (*Delta, error) {
 		return nil, nil
 	}
 	o, from := sn.cur.Origin, sn.cur.From
-	target := sn.target(s.cfg.RunBytes)
+	target := sn.target(sn.runLimit(s.cfg.RunBytes, s.cfg.MaxBatchBytes))
 	if sn.capped {
 		target = min(target, sn.cap)
 	}
@@ -98,6 +99,7 @@ func (s *Session) nextDelta() (*Delta, error) {
 	sn.cur.From = last + 1
 	if seal != nil {
 		sn.runBytes = 0
+		sn.runs++
 		if last >= sn.cur.To {
 			sn.active = false
 		}
@@ -107,6 +109,17 @@ func (s *Session) nextDelta() (*Delta, error) {
 	s.res.EventsOut += uint64(count)
 	s.sent.AddRange(crdt.Range{Origin: o, From: from, To: last})
 	return d, nil
+}
+
+// runLimit is the size after which the run being sent ends at a seal: a
+// session's first run is one batch, and each next one twice the last, up
+// to runBytes. The receiver applies nothing before a run's seal, so a
+// short first run starts its writes (and a catch-up's progress) sooner.
+func (sn *sender) runLimit(runBytes, batch int) int {
+	if sn.runs >= 16 { // past any limit: 1<<16 batches exceed MaxPendingBytes
+		return runBytes
+	}
+	return min(runBytes, max(batch, 1)<<sn.runs)
 }
 
 // target is the seq at or after which the frame being read may end the run
