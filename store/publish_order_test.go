@@ -4,7 +4,6 @@ import (
 	"slices"
 	"sync"
 	"testing"
-
 )
 
 // TestCommitsPublishInOrder holds the first batch's badger commit
