@@ -4,9 +4,10 @@ BIN     := bin/rumor
 PKGS    := ./...
 RACE_PKGS := ./store/... ./api/... ./cas/... ./node/... ./gossip/... ./metrics/... ./sink/...
 FUZZTIME ?= 10s
+SOAK_MINUTES ?= 10
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: help build run test bench sim fuzz lint tidy clean
+.PHONY: help build run test bench sim soak fuzz lint tidy clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -34,6 +35,9 @@ bench: ## every benchmark, each printing its baseline and ratio from the same ru
 sim: build ## run every library scenario at full size (reports in sim-out/NAME), then the long simulation tests
 	@set -e; for s in $$(./$(BIN) sim list | awk 'NR>1 {print $$1}'); do ./$(BIN) sim run $$s --out sim-out/$$s; done
 	RUMOR_SIM_LONG=1 $(GO) test -count=1 -timeout 30m ./simulations/...
+
+soak: ## membership soak: 10 healthy nodes for SOAK_MINUTES (default 10); no live member may be declared gone
+	RUMOR_SOAK_MINUTES=$(SOAK_MINUTES) $(GO) test -count=1 -run '^TestNoFalseSuspicionSoak$$' -v -timeout 60m ./gossip/mesh/
 
 fuzz: ## run every fuzz target for FUZZTIME each
 	@set -e; for pkg in $$($(GO) list ./...); do \
