@@ -23,6 +23,13 @@ func TestTopLevelNumber(t *testing.T) {
 		{`{}`, 0, false},
 		{`[1]`, 0, false},
 		{`{"value":1e999}`, 0, false},
+		// A key or string cut off after a backslash, at lengths
+		// around the 16-byte blocks (a fuzzer's panic: the escape's skip
+		// stepped past the end).
+		{`{"0000000000000000000000000000000000000000\`, 0, false},
+		{`{"00000000000000\`, 0, false},
+		{`{"000000000000000\`, 0, false},
+		{`{"x":"0000000000000000\`, 0, false},
 	}
 	for _, tc := range cases {
 		got, ok := TopLevelNumber([]byte(tc.in), "value")
