@@ -279,10 +279,10 @@ func (w *writer) write(reqs []*request, n int) (*group, error) {
 		if len(r.inputs) > 0 {
 			r.acks = make([]Ack, 0, len(r.inputs))
 		}
+		g.local += len(r.inputs)
 		for i := range r.inputs {
 			e := localEvent(&r.inputs[i], w.ids.Next(now), w.s.cfg.Origin, next, now, head)
 			added.Add(crdt.Dot{Origin: e.Device, Seq: e.Seq})
-			g.local++
 			g.redactions = w.note(e) || g.redactions
 			head = w.rb.addEvent(e, true)
 			next++

@@ -71,7 +71,7 @@ func SkipSpace(p []byte, i int) int {
 func SkipString(p []byte, i int) int {
 	j := i + 1
 	for {
-		j += specialBlocks(p[min(j, len(p)):]) // j may be past the end after an escape
+		j += specialBlocks(p[j:])
 		for len(p)-j >= 8 {
 			if m := special(binary.LittleEndian.Uint64(p[j:])); m != 0 {
 				j += bits.TrailingZeros64(m) / 8
@@ -84,6 +84,9 @@ func SkipString(p []byte, i int) int {
 		}
 		switch p[j] {
 		case '\\':
+			if j+1 == len(p) { // an escape cut off by the end
+				return -1
+			}
 			j += 2
 		case '"':
 			return j + 1
