@@ -77,7 +77,7 @@ func startBroker(ctx context.Context, addr string, maxPacket int64, st ingester,
 	if err := srv.AddHook(hook, nil); err != nil {
 		return nil, fmt.Errorf("node: mqtt: %w", err)
 	}
-	ln := listeners.NewTCP(listeners.Config{ID: "tcp", Address: addr})
+	ln := tcpListener{listeners.NewTCP(listeners.Config{ID: "tcp", Address: addr}), srv}
 	if err := srv.AddListener(ln); err != nil {
 		srv.Close()
 		return nil, fmt.Errorf("node: mqtt: listen on %s: %w", addr, err)
